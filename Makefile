@@ -1,0 +1,83 @@
+# Msaidizi — the front door. `make` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+BIN       := $(VENV)/bin
+PY        := $(BIN)/python
+STAMP     := $(VENV)/.installed-stamp
+MODEL     := models/msaidizi.tar.gz
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+# What a trained model depends on; a change to any of these retrains (and Rasa's
+# own fingerprint then retrains only the parts that changed).
+TRAIN_INPUTS := config.yml bot/language.py $(shell find domain data/nlu data/rules data/stories bot/nlu bot/lexicon -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
+
+.PHONY: help
+help: ## show this help
+	@echo "Msaidizi — bilingual helpdesk bot for public officers' digital-skills training"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements.lock pyproject.toml
+	@python=$$(scripts/find-python) || exit 1; \
+	  echo "==> creating $(VENV) with $$python"; \
+	  [ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null \
+	    || { rm -rf $(VENV); "$$python" -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip==24.3.1"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+.PHONY: install
+install: $(STAMP) ## create .venv and install the locked dependencies (only when the lock changed)
+
+.PHONY: lock
+lock: ## re-resolve pyproject.toml into requirements.lock
+	scripts/lock.sh
+
+$(MODEL): $(STAMP) $(TRAIN_INPUTS)
+	@echo "==> training (data or config changed)"
+	$(BIN)/rasa train --fixed-model-name msaidizi --out models --num-threads 2
+	@touch $@
+
+.PHONY: train
+train: $(MODEL) ## train the model if data, domain or config changed
+
+.PHONY: db
+db: $(STAMP) ## migrate and seed the enrolment database (DATABASE_URL, default var/msaidizi.db)
+	$(PY) -m bot.db setup
+
+.PHONY: run
+run: $(STAMP) $(MODEL) db ## set up, then start Rasa (5005) and the action server (5055); Ctrl-C stops all
+	$(PY) -m bot.serve
+
+.PHONY: validate
+validate: $(STAMP) ## check training data and domain (rasa data validate --fail-on-warnings)
+	$(BIN)/rasa data validate --fail-on-warnings
+
+.PHONY: lint
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check bot actions tests
+	$(BIN)/ruff format --check bot actions tests
+
+.PHONY: test
+test: $(STAMP) $(MODEL) lint validate ## every test: unit, integration against real servers, conversation tests
+	$(BIN)/pytest -ra
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations \
+	  --fail-on-prediction-errors --out results/conversations
+
+.PHONY: evaluate
+evaluate: $(STAMP) $(MODEL) ## evaluation report (language detector, conversation tests)
+	$(PY) -m bot.evaluate
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations --out results/conversations
+
+.PHONY: clean
+clean: ## remove trained models, test results and caches (keeps .venv and var/)
+	rm -rf models/*.tar.gz results .pytest_cache .ruff_cache .rasa test-artifacts
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+.PHONY: distclean
+distclean: clean ## also remove .venv and the local databases in var/
+	rm -rf $(VENV) var

@@ -1,0 +1,110 @@
+"""Custom actions. Each one reads the tracker, calls a service in ``bot/`` and turns
+the result into a response named in the domain (so every reply exists in English
+and Kiswahili there, not here)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from bot import handoff
+from bot.language import reply_language
+from actions.database import DatabaseUnavailable, in_transaction
+
+logger = logging.getLogger(__name__)
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Keeps an explicit language choice sticky (contract §4).
+
+    The ``language`` slot follows each message's detected language through its
+    ``from_entity`` mapping; this only overrides it while the officer has asked for
+    a language. If the action server is down the mapping still works, unsticky.
+    """
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def validate_language(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {
+            "language": reply_language(
+                detected=value,
+                preference=tracker.get_slot("language_preference"),
+                previous=None,
+            )
+        }
+
+    async def validate_language_preference(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value not in ("en", "sw"):
+            return {"language_preference": None}
+        return {"language_preference": value, "language": value}
+
+
+class ActionSwitchLanguage(Action):
+    """Confirms a switch in the new language, or asks which language if none was named."""
+
+    def name(self) -> str:
+        return "action_switch_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        named = next(tracker.get_latest_entity_values("language"), None)
+        if named in ("en", "sw"):
+            dispatcher.utter_message(response="utter_language_switched")
+        else:
+            dispatcher.utter_message(response="utter_ask_which_language")
+        return []
+
+
+class ActionHumanHandoff(Action):
+    """Records a hand-off request for the support team and tells the officer what happens."""
+
+    def name(self) -> str:
+        return "action_human_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            request, created, position = await in_transaction(
+                lambda session: handoff.request_handoff(
+                    session,
+                    channel=tracker.get_latest_input_channel() or "unknown",
+                    sender_id=tracker.sender_id,
+                    language=tracker.get_slot("language") or "en",
+                    reason=_handoff_reason(tracker),
+                )
+            )
+        except DatabaseUnavailable:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        dispatcher.utter_message(
+            response="utter_handoff_created" if created else "utter_handoff_existing",
+            position=position,
+            handoff_reference=request.reference,
+        )
+        return []
+
+
+def _handoff_reason(tracker: Tracker) -> str:
+    """Why the officer wants a person: the intent that led here, never their words
+    (data minimisation, DPA 2019 s.25; staff read the conversation in the console)."""
+    intents = [
+        event.get("parse_data", {}).get("intent", {}).get("name")
+        for event in tracker.events
+        if event.get("event") == "user"
+    ]
+    if len(intents) >= 2 and intents[-2] == "nlu_fallback":
+        return "after_fallback"
+    return intents[-1] if intents and intents[-1] else "human_handoff"

@@ -1,0 +1,47 @@
+"""Configuration, read once from environment variables with safe local defaults.
+
+Every other module asks this one; nothing else reads ``os.environ`` for settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'msaidizi.db'}"
+
+
+def _default_tracker_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What an operator can change without touching code."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    tracker_store_url: str = field(default_factory=_default_tracker_url)
+    catalogue_dir: Path = PROJECT_ROOT / "data" / "catalogue"
+    default_language: str = "en"
+    db_timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        defaults = cls()
+        return cls(
+            database_url=env.get("DATABASE_URL") or defaults.database_url,
+            tracker_store_url=env.get("TRACKER_STORE_URL") or defaults.tracker_store_url,
+            catalogue_dir=Path(env.get("CATALOGUE_DIR") or defaults.catalogue_dir),
+            default_language=env.get("DEFAULT_LANGUAGE") or defaults.default_language,
+            db_timeout_seconds=float(env.get("DB_TIMEOUT_SECONDS") or defaults.db_timeout_seconds),
+        )
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()

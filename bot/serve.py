@@ -1,0 +1,160 @@
+"""Starts Msaidizi in the foreground: the action server and the Rasa server.
+
+``make run`` calls this after setting up the database and the model. Ctrl-C (or
+SIGTERM) stops every process it started and waits for them; if one of them dies,
+the others are stopped too and the exit code says so, so nothing is left running
+half-broken.
+
+    python -m bot.serve            # ports from RASA_PORT / ACTION_SERVER_PORT
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT, get_settings
+
+STOP_GRACE_SECONDS = 15
+READY_TIMEOUT_SECONDS = 300
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    health_url: str
+    process: subprocess.Popen | None = None
+
+
+def service_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every process gets: the caller's, plus local defaults for
+    what ``endpoints.yml`` reads (it has no defaults of its own)."""
+    env = dict(os.environ if env is None else env)
+    settings = get_settings()
+    action_port = env.setdefault("ACTION_SERVER_PORT", "5055")
+    env.setdefault("RASA_PORT", "5005")
+    env.setdefault("ACTION_ENDPOINT_URL", f"http://localhost:{action_port}/webhook")
+    env.setdefault("DATABASE_URL", settings.database_url)
+    env.setdefault("TRACKER_STORE_URL", settings.tracker_store_url)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    # TensorFlow's start-up chatter about missing GPUs says nothing to an operator.
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def services(env: dict[str, str]) -> list[Service]:
+    bin_dir = Path(sys.executable).parent
+    action_port, rasa_port = env["ACTION_SERVER_PORT"], env["RASA_PORT"]
+    model = env.get("MODEL_PATH", str(PROJECT_ROOT / "models"))
+    return [
+        Service(
+            "actions",
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", action_port],
+            f"http://localhost:{action_port}/health",
+        ),
+        Service(
+            "rasa",
+            [
+                str(bin_dir / "rasa"), "run",
+                "--model", model,
+                "--port", rasa_port,
+                "--enable-api",
+                "--cors", env.get("RASA_CORS", "*"),
+                "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
+                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+            ],
+            f"http://localhost:{rasa_port}/status",
+        ),
+    ]  # fmt: skip
+
+
+def _is_up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(running: list[Service]) -> None:
+    for service in running:
+        if service.process and service.process.poll() is None:
+            service.process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for service in running:
+        if not service.process:
+            continue
+        try:
+            service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"[msaidizi] {service.name} did not stop in time; killing it", flush=True)
+            service.process.kill()
+            service.process.wait()
+
+
+def main() -> int:
+    env = service_environment()
+    running = services(env)
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    started = time.monotonic()
+    for service in running:
+        # Own session: a terminal Ctrl-C reaches only us, and we stop the children
+        # in order and wait for them, instead of each racing its own shutdown.
+        service.process = subprocess.Popen(
+            service.command, cwd=PROJECT_ROOT, env=env, start_new_session=True
+        )
+        print(f"[msaidizi] started {service.name} (pid {service.process.pid})", flush=True)
+
+    ready = False
+    exit_code = 0
+    while not stopping:
+        dead = [s for s in running if s.process and s.process.poll() is not None]
+        if dead:
+            for service in dead:
+                print(
+                    f"[msaidizi] {service.name} exited with code {service.process.returncode};"
+                    " stopping the rest",
+                    flush=True,
+                )
+            exit_code = 1
+            break
+        if not ready:
+            if all(_is_up(s.health_url) for s in running):
+                ready = True
+                print(
+                    f"[msaidizi] ready in {time.monotonic() - started:.0f}s: "
+                    f"Rasa http://localhost:{env['RASA_PORT']} "
+                    f"(REST /webhooks/rest/webhook, socket.io, HTTP API), "
+                    f"actions http://localhost:{env['ACTION_SERVER_PORT']}. Ctrl-C stops all.",
+                    flush=True,
+                )
+            elif time.monotonic() - started > READY_TIMEOUT_SECONDS:
+                print("[msaidizi] services did not become ready in time", flush=True)
+                exit_code = 1
+                break
+        time.sleep(0.5)
+
+    print("[msaidizi] stopping…", flush=True)
+    _stop(running)
+    print("[msaidizi] stopped", flush=True)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Shared fixtures: the project's real domain, and a real running Msaidizi stack
+(Rasa server + action server started by ``python -m bot.serve``) on free ports with
+its own throw-away databases."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "msaidizi.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def responses() -> dict:
+    """Every response in domain/, by name."""
+    found: dict = {}
+    for path in sorted((ROOT / "domain").rglob("*.yml")):
+        found.update(yaml.safe_load(path.read_text()).get("responses") or {})
+    return found
+
+
+def texts_of(responses: dict, name: str, language: str) -> list[str]:
+    """The texts a response can produce in one language (before {placeholders})."""
+
+    def is_sw(variation: dict) -> bool:
+        return any(
+            c.get("name") == "language" and c.get("value") == "sw"
+            for c in variation.get("condition") or []
+        )
+
+    return [v["text"] for v in responses[name] if is_sw(v) == (language == "sw")]
+
+
+@dataclass
+class Stack:
+    """A running Msaidizi: Rasa and the action server, started as `make run` does."""
+
+    workdir: Path
+    rasa_port: int = field(default_factory=free_port)
+    action_port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    output: list[str] = field(default_factory=list)
+    ready_seconds: float | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            RASA_PORT=str(self.rasa_port),
+            ACTION_SERVER_PORT=str(self.action_port),
+            ACTION_ENDPOINT_URL=f"http://localhost:{self.action_port}/webhook",
+            DATABASE_URL=f"sqlite:///{self.workdir / 'msaidizi.db'}",
+            TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
+            MODEL_PATH=str(MODEL),
+        )
+        return env
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.rasa_port}"
+
+    def setup_database(self) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "bot.db", "setup"], cwd=ROOT, env=self.env, check=True,
+            capture_output=True,
+        )  # fmt: skip
+
+    def start(self, timeout: float = 300) -> Stack:
+        if not MODEL.exists():
+            pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
+        started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.serve"], cwd=ROOT, env=self.env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        ready = threading.Event()
+
+        def pump() -> None:
+            for line in self.process.stdout:
+                self.output.append(line)
+                if "[msaidizi] ready" in line:
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        while not ready.wait(0.5):
+            if self.process.poll() is not None or time.monotonic() - started > timeout:
+                self.stop()
+                pytest.fail("Msaidizi did not start:\n" + "".join(self.output[-60:]))
+        self.ready_seconds = time.monotonic() - started
+        return self
+
+    def stop(self) -> int:
+        """Ctrl-C, as an operator would; returns the launcher's exit code."""
+        if not self.process or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+    def say(self, sender: str, message: str) -> list[dict]:
+        reply = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=60,
+        )
+        reply.raise_for_status()
+        return reply.json()
+
+    def tracker(self, sender: str) -> dict:
+        reply = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One Msaidizi shared by the integration tests that only talk to it."""
+    running = Stack(tmp_path_factory.mktemp("stack"))
+    running.setup_database()
+    running.start()
+    yield running
+    running.stop()
