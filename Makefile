@@ -9,6 +9,9 @@ STAMP     := $(VENV)/.installed-stamp
 MODEL     := models/msaidizi.tar.gz
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
+# No usage telemetry leaves an officer-facing deployment unless an operator opts in.
+export RASA_TELEMETRY_ENABLED ?= false
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 # What a trained model depends on; a change to any of these retrains (and Rasa's
 # own fingerprint then retrains only the parts that changed).
@@ -39,7 +42,7 @@ lock: ## re-resolve pyproject.toml into requirements.lock
 
 $(MODEL): $(STAMP) $(TRAIN_INPUTS)
 	@echo "==> training (data or config changed)"
-	$(BIN)/rasa train --fixed-model-name msaidizi --out models --num-threads 2
+	$(BIN)/rasa train --domain domain --fixed-model-name msaidizi --out models --num-threads 2
 	@touch $@
 
 .PHONY: train
@@ -55,7 +58,7 @@ run: $(STAMP) $(MODEL) db ## set up, then start Rasa (5005) and the action serve
 
 .PHONY: validate
 validate: $(STAMP) ## check training data and domain (rasa data validate --fail-on-warnings)
-	$(BIN)/rasa data validate --fail-on-warnings
+	$(BIN)/rasa data validate --domain domain --fail-on-warnings
 
 .PHONY: lint
 lint: $(STAMP) ## ruff lint and format check

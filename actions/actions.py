@@ -1,6 +1,6 @@
-"""Custom actions. Each one reads the tracker, calls a service in ``bot/`` and turns
-the result into a response named in the domain (so every reply exists in English
-and Kiswahili there, not here)."""
+"""Custom actions. Each one reads the tracker, calls a service in ``bot/`` and
+returns slots; the rules in ``data/rules/`` then pick the reply, which is a domain
+response in English and Kiswahili (no wording lives here)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.database import DatabaseUnavailable, in_transaction
 from bot import handoff
 from bot.language import reply_language
-from actions.database import DatabaseUnavailable, in_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class ValidateSlotMappings(ValidationAction):
 
 
 class ActionSwitchLanguage(Action):
-    """Confirms a switch in the new language, or asks which language if none was named."""
+    """Tells the rules whether a language was named (confirm it) or not (ask which)."""
 
     def name(self) -> str:
         return "action_switch_language"
@@ -60,15 +60,12 @@ class ActionSwitchLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         named = next(tracker.get_latest_entity_values("language"), None)
-        if named in ("en", "sw"):
-            dispatcher.utter_message(response="utter_language_switched")
-        else:
-            dispatcher.utter_message(response="utter_ask_which_language")
-        return []
+        return [SlotSet("action_outcome", "switched" if named in ("en", "sw") else "ask_language")]
 
 
 class ActionHumanHandoff(Action):
-    """Records a hand-off request for the support team and tells the officer what happens."""
+    """Records a hand-off request for the support team (the rules then tell the
+    officer what happens next, or that the records are unreachable)."""
 
     def name(self) -> str:
         return "action_human_handoff"
@@ -87,14 +84,12 @@ class ActionHumanHandoff(Action):
                 )
             )
         except DatabaseUnavailable:
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return []
-        dispatcher.utter_message(
-            response="utter_handoff_created" if created else "utter_handoff_existing",
-            position=position,
-            handoff_reference=request.reference,
-        )
-        return []
+            return [SlotSet("action_outcome", "unavailable")]
+        return [
+            SlotSet("action_outcome", "created" if created else "already_open"),
+            SlotSet("handoff_reference", request.reference),
+            SlotSet("handoff_position", str(position)),
+        ]
 
 
 def _handoff_reason(tracker: Tracker) -> str:

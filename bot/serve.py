@@ -45,6 +45,8 @@ def service_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("DATABASE_URL", settings.database_url)
     env.setdefault("TRACKER_STORE_URL", settings.tracker_store_url)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     # TensorFlow's start-up chatter about missing GPUs says nothing to an operator.
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env

@@ -33,9 +33,7 @@ from bot.language import detect
 DETECTED_LANGUAGE = "detected_language"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
     """Adds the message's language (``en``/``sw``) as an entity; nothing when unknown."""
 

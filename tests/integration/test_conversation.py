@@ -46,7 +46,9 @@ def test_english_greeting_gets_an_english_reply(stack: Stack, responses: dict) -
 def test_the_reply_follows_the_language_of_each_message(stack: Stack, responses: dict) -> None:
     sender = new_sender()
     assert_says(stack.say(sender, "Good morning"), responses, "utter_greet", "en")
-    assert_says(stack.say(sender, "asanteni sana kwa msaada"), responses, "utter_you_are_welcome", "sw")
+    assert_says(
+        stack.say(sender, "asanteni sana kwa msaada"), responses, "utter_you_are_welcome", "sw"
+    )
     assert_says(stack.say(sender, "thanks a lot"), responses, "utter_you_are_welcome", "en")
 
 
@@ -60,26 +62,38 @@ def test_a_language_switch_sticks(stack: Stack, responses: dict) -> None:
     assert_says(stack.say(sender, "thank you very much"), responses, "utter_you_are_welcome", "sw")
     assert_says(stack.say(sender, "are you a human being?"), responses, "utter_iamabot", "sw")
     # ...until the officer switches back.
-    assert_says(stack.say(sender, "tumia kiingereza tafadhali"), responses, "utter_language_switched", "en")
+    assert_says(
+        stack.say(sender, "tumia kiingereza tafadhali"), responses, "utter_language_switched", "en"
+    )
     assert_says(stack.say(sender, "shukrani"), responses, "utter_you_are_welcome", "en")
     assert stack.tracker(sender)["slots"]["language_preference"] == "en"
 
 
 def test_switch_without_a_language_asks_which_one(stack: Stack, responses: dict) -> None:
     reply = assert_says(
-        stack.say(new_sender(), "naomba ubadilishe lugha"), responses, "utter_ask_which_language", "sw"
+        stack.say(new_sender(), "naomba ubadilishe lugha"),
+        responses,
+        "utter_ask_which_language",
+        "sw",
     )
     assert {b["title"] for b in reply["buttons"]} == {"English", "Kiswahili"}
 
 
 def test_help_lists_what_it_can_do_with_buttons(stack: Stack, responses: dict) -> None:
-    reply = assert_says(stack.say(new_sender(), "what are you able to do for me?"), responses, "utter_help", "en")
+    reply = assert_says(
+        stack.say(new_sender(), "what are you able to do for me?"), responses, "utter_help", "en"
+    )
     assert any(b["payload"] == "/human_handoff" for b in reply["buttons"])
 
 
 def test_out_of_scope_is_declined_politely(stack: Stack, responses: dict) -> None:
     sender = new_sender()
-    assert_says(stack.say(sender, "will it rain in Kisumu this weekend?"), responses, "utter_out_of_scope", "en")
+    assert_says(
+        stack.say(sender, "will it rain in Kisumu this weekend?"),
+        responses,
+        "utter_out_of_scope",
+        "en",
+    )
     assert_says(
         stack.say(sender, "nisaidie kununua tiketi ya SGR kwenda Mombasa"),
         responses, "utter_out_of_scope", "sw",
@@ -87,7 +101,9 @@ def test_out_of_scope_is_declined_politely(stack: Stack, responses: dict) -> Non
 
 
 def test_gibberish_gets_a_useful_fallback(stack: Stack, responses: dict) -> None:
-    reply = assert_says(stack.say(new_sender(), "zxqv plorg wubba"), responses, "utter_fallback", "en")
+    reply = assert_says(
+        stack.say(new_sender(), "zxqv plorg wubba"), responses, "utter_fallback", "en"
+    )
     payloads = {b["payload"] for b in reply["buttons"]}
     assert {"/ask_help", "/human_handoff"} <= payloads
 

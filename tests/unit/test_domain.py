@@ -60,7 +60,9 @@ def training_examples() -> dict[str, list[str]]:
     for path in sorted((ROOT / "data" / "nlu").rglob("*.yml")):
         for block in yaml.safe_load(path.read_text()).get("nlu") or []:
             if "intent" in block:
-                lines = [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")]
+                lines = [
+                    line[2:] for line in block["examples"].splitlines() if line.startswith("- ")
+                ]
                 examples.setdefault(block["intent"], []).extend(lines)
     return examples
 

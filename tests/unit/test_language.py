@@ -62,7 +62,11 @@ def test_messages_without_words_have_no_language(text: str) -> None:
 
 
 def test_codes_numbers_and_emails_are_not_words() -> None:
-    assert tokens("Email jane.doe@example.go.ke re CLD-201, ref KSG-7F3K9Q") == ["email", "re", "ref"]
+    assert tokens("Email jane.doe@example.go.ke re CLD-201, ref KSG-7F3K9Q") == [
+        "email",
+        "re",
+        "ref",
+    ]
 
 
 def test_hyphenated_kiswahili_prefix_counts_as_kiswahili() -> None:
