@@ -86,10 +86,16 @@ class ActionHumanHandoff(Action):
         except DatabaseUnavailable:
             return [SlotSet("action_outcome", "unavailable")]
         return [
-            SlotSet("action_outcome", "created" if created else "already_open"),
+            SlotSet("action_outcome", _handoff_outcome(created, position)),
             SlotSet("handoff_reference", request.reference),
             SlotSet("handoff_position", str(position)),
         ]
+
+
+def _handoff_outcome(created: bool, position: int) -> str:
+    if created:
+        return "created"
+    return "already_open" if position > 0 else "assigned"  # position 0: a person has it
 
 
 def _handoff_reason(tracker: Tracker) -> str:

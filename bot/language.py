@@ -185,3 +185,23 @@ def reply_language(
         if candidate in LANGUAGES:
             return candidate
     return ENGLISH
+
+
+def known_words() -> frozenset[str]:
+    """Every word in the Kiswahili, English and loanword lists."""
+    swahili_words, english_words, loanwords = _lexicons()
+    return swahili_words | english_words | loanwords
+
+
+def is_unfamiliar(text: str, vocabulary: frozenset[str] | set[str]) -> bool:
+    """True when a message has words and not one of them is a word we know.
+
+    "zxqv plorg" or "hola amigo" should get "sorry, I didn't understand", but a
+    neural classifier trained on a handful of intents is confidently wrong about
+    them. Codes, numbers and emails are not words, so "CLD-201" is not unfamiliar.
+    """
+    words = [w.rstrip("_") for w in tokens(text) if len(w.rstrip("_")) >= 2]
+    if not words:
+        return False
+    known = known_words()
+    return not any(w in vocabulary or w in known for w in words)

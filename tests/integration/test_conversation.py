@@ -45,11 +45,13 @@ def test_english_greeting_gets_an_english_reply(stack: Stack, responses: dict) -
 
 def test_the_reply_follows_the_language_of_each_message(stack: Stack, responses: dict) -> None:
     sender = new_sender()
-    assert_says(stack.say(sender, "Good morning"), responses, "utter_greet", "en")
+    assert_says(stack.say(sender, "Good morning to you too"), responses, "utter_greet", "en")
     assert_says(
         stack.say(sender, "asanteni sana kwa msaada"), responses, "utter_you_are_welcome", "sw"
     )
-    assert_says(stack.say(sender, "thanks a lot"), responses, "utter_you_are_welcome", "en")
+    assert_says(
+        stack.say(sender, "thanks, that helped a lot"), responses, "utter_you_are_welcome", "en"
+    )
 
 
 def test_a_language_switch_sticks(stack: Stack, responses: dict) -> None:
@@ -59,7 +61,12 @@ def test_a_language_switch_sticks(stack: Stack, responses: dict) -> None:
         responses, "utter_language_switched", "sw",
     )  # fmt: skip
     # Written in English, answered in Kiswahili: the choice sticks...
-    assert_says(stack.say(sender, "thank you very much"), responses, "utter_you_are_welcome", "sw")
+    assert_says(
+        stack.say(sender, "thank you so much for the help"),
+        responses,
+        "utter_you_are_welcome",
+        "sw",
+    )
     assert_says(stack.say(sender, "are you a human being?"), responses, "utter_iamabot", "sw")
     # ...until the officer switches back.
     assert_says(
@@ -102,7 +109,7 @@ def test_out_of_scope_is_declined_politely(stack: Stack, responses: dict) -> Non
 
 def test_gibberish_gets_a_useful_fallback(stack: Stack, responses: dict) -> None:
     reply = assert_says(
-        stack.say(new_sender(), "zxqv plorg wubba"), responses, "utter_fallback", "en"
+        stack.say(new_sender(), "zxqv plorg wubba"), responses, "utter_default", "en"
     )
     payloads = {b["payload"] for b in reply["buttons"]}
     assert {"/ask_help", "/human_handoff"} <= payloads
@@ -117,7 +124,7 @@ def test_handoff_is_recorded_once_and_explained(stack: Stack, responses: dict) -
     again = assert_says(
         stack.say(sender, "please get me a human agent"), responses, "utter_handoff_existing", "en"
     )
-    reference = re.search(r"HO-\d+", first["text"]).group(0)
+    reference = re.search(r"HLP-[A-Z0-9]+", first["text"]).group(0)
     assert reference in again["text"]
     with sqlite3.connect(stack.workdir / "msaidizi.db") as db:
         rows = db.execute(
@@ -150,7 +157,7 @@ def test_socketio_round_trip_in_both_languages(stack: Stack, responses: dict) ->
         session_id = uuid.uuid4().hex
         await client.connect(stack.url, socketio_path="/socket.io", transports=["websocket"])
         await client.emit("session_request", {"session_id": session_id})
-        for message in ("hujambo rafiki", "/ask_help", "good evening"):
+        for message in ("hujambo rafiki", "/ask_help", "good evening, anyone there?"):
             got.clear()
             await client.emit("user_uttered", {"message": message, "session_id": session_id})
             await asyncio.wait_for(got.wait(), 60)

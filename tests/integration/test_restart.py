@@ -25,7 +25,7 @@ def test_ctrl_c_stops_everything_and_history_survives_a_restart(tmp_path) -> Non
     first.setup_database()
     first.start()
     sender = "restart-check"
-    first.say(sender, "habari za asubuhi")
+    first.say(sender, "habari za asubuhi msaidizi")
     first.say(sender, "who am I chatting with, a machine?")
 
     assert first.stop() == 0
@@ -40,7 +40,7 @@ def test_ctrl_c_stops_everything_and_history_survives_a_restart(tmp_path) -> Non
         print(f"\nrestart ready in {second.ready_seconds:.1f}s")
         events = second.tracker(sender)["events"]
         said = [e["text"] for e in events if e["event"] == "user"]
-        assert said == ["habari za asubuhi", "who am I chatting with, a machine?"]
+        assert said == ["habari za asubuhi msaidizi", "who am I chatting with, a machine?"]
         assert any(e["event"] == "bot" for e in events)
     finally:
         assert second.stop() == 0

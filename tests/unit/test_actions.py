@@ -3,15 +3,20 @@ trackers built from events, against a real database."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from rasa.shared.core.domain import Domain
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import database
 from actions.actions import ActionHumanHandoff, ActionSwitchLanguage, ValidateSlotMappings
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = Domain.load(str(ROOT / "domain")).as_dict()
 
 
 def tracker(
@@ -48,7 +53,7 @@ async def validate(slots: dict[str, Any], changed: dict[str, Any]) -> dict[str, 
     events = [{"event": "user", "text": "…", "parse_data": {}}]
     events += [{"event": "slot", "name": k, "value": v} for k, v in changed.items()]
     result = await ValidateSlotMappings().run(
-        CollectingDispatcher(), tracker(slots={**slots, **changed}, events=events), {}
+        CollectingDispatcher(), tracker(slots={**slots, **changed}, events=events), DOMAIN
     )
     return slot_values(result)
 
@@ -97,10 +102,14 @@ def database_at(monkeypatch: pytest.MonkeyPatch):
 async def test_handoff_is_recorded_and_not_duplicated(database_at, migrated_sqlite_url) -> None:
     database_at(migrated_sqlite_url)
     first = slot_values(
-        await ActionHumanHandoff().run(CollectingDispatcher(), tracker(slots={"language": "sw"}), {})
+        await ActionHumanHandoff().run(
+            CollectingDispatcher(), tracker(slots={"language": "sw"}), {}
+        )
     )
     second = slot_values(
-        await ActionHumanHandoff().run(CollectingDispatcher(), tracker(slots={"language": "sw"}), {})
+        await ActionHumanHandoff().run(
+            CollectingDispatcher(), tracker(slots={"language": "sw"}), {}
+        )
     )
     assert first["action_outcome"] == "created"
     assert first["handoff_position"] == "1"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import detect, detect_language, reply_language, tokens
+from bot.language import detect, detect_language, is_unfamiliar, reply_language, tokens
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,13 @@ def test_a_message_without_language_keeps_the_conversation_language() -> None:
     assert reply_language(detected=None, preference=None, previous="sw") == "sw"
     assert reply_language(detected=None, preference=None, previous=None) == "en"
     assert reply_language(detected=None, preference=None, previous=None, default="sw") == "sw"
+
+
+@pytest.mark.parametrize("text", ["zxqv plorg wubba", "hola amigo que tal", "qwerty"])
+def test_messages_with_no_known_word_are_unfamiliar(text: str) -> None:
+    assert is_unfamiliar(text, vocabulary={"kozi"})
+
+
+@pytest.mark.parametrize("text", ["CLD-201", "20231234", "zxqv kozi", "hello zxqv", ""])
+def test_one_known_word_or_no_words_at_all_is_not_unfamiliar(text: str) -> None:
+    assert not is_unfamiliar(text, vocabulary={"kozi"})

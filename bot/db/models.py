@@ -1,0 +1,470 @@
+"""The enrolment database schema, for SQLite (embedded default) and PostgreSQL.
+
+Rules that must hold however the data is written (the bot, the CLI, an operator
+with ``psql``) live here as constraints rather than only in Python:
+
+- one *active* enrolment per officer per cohort (partial unique index), so
+  registering twice can never create a second enrolment (contract §4);
+- ``0 <= seats_taken <= capacity`` on every cohort, so a bug cannot overbook;
+- at most one not-yet-closed hand-off request per chat sender;
+- status values are checked against :class:`EnrolmentStatus` /
+  :class:`HandoffStatus`, the one place the names are spelled.
+
+Timestamps are timezone-aware UTC in Python on both databases (see
+:class:`UTCDateTime`). ``bot/db/migrations/versions/0001_initial.py`` mirrors this
+file; ``tests/unit/test_db_migrations.py`` fails if the two drift apart.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Deterministic constraint names: Alembic's batch mode on SQLite and any later
+# migration that drops a constraint need names, and they must match between the
+# models and the migration.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime (the only kind the schema accepts)."""
+    return datetime.now(timezone.utc)
+
+
+class EnrolmentStatus(str, enum.Enum):
+    """Where an enrolment stands. Stored as the lower-case value."""
+
+    PENDING_NOMINATION = "pending_nomination"  # holds a seat; waits for the employer
+    CONFIRMED = "confirmed"  # holds a seat
+    WAITLISTED = "waitlisted"  # no seat yet; promoted in order when one frees up
+    WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"
+
+
+#: Enrolments that block a second registration for the same officer and cohort.
+ACTIVE_STATUSES: tuple[EnrolmentStatus, ...] = (
+    EnrolmentStatus.PENDING_NOMINATION,
+    EnrolmentStatus.CONFIRMED,
+    EnrolmentStatus.WAITLISTED,
+)
+#: Enrolments counted in ``cohorts.seats_taken``.
+SEAT_HOLDING_STATUSES: tuple[EnrolmentStatus, ...] = (
+    EnrolmentStatus.PENDING_NOMINATION,
+    EnrolmentStatus.CONFIRMED,
+    EnrolmentStatus.COMPLETED,
+)
+
+
+class HandoffStatus(str, enum.Enum):
+    """A request for a member of staff: waiting, being handled, or done."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    CLOSED = "closed"
+
+
+#: Hand-off requests that are still live; a sender may have at most one.
+LIVE_HANDOFF_STATUSES: tuple[HandoffStatus, ...] = (HandoffStatus.OPEN, HandoffStatus.ASSIGNED)
+
+
+class TermsOfService(str, enum.Enum):
+    """An officer's terms; interns and attachés may only take some courses."""
+
+    PERMANENT = "permanent"
+    CONTRACT = "contract"
+    INTERN = "intern"
+    ATTACHE = "attache"
+
+
+class CourseMode(str, enum.Enum):
+    """How a course is delivered."""
+
+    ONLINE = "online"
+    BLENDED = "blended"
+    IN_PERSON = "in_person"
+    RESIDENTIAL = "residential"
+
+
+class FeePayer(str, enum.Enum):
+    """Who pays a course's fee: nobody (sponsored or free), the nominating employer,
+    or the officer."""
+
+    NONE = "none"
+    EMPLOYER = "employer"
+    OFFICER = "officer"
+
+
+def sql_in(column: str, values: Any) -> str:
+    """``column IN ('a', 'b')`` for a CHECK constraint or partial index, from an Enum
+    or a sequence of its members (values are our own identifiers, never user input)."""
+    return f"{column} IN ({', '.join(repr(getattr(v, 'value', v)) for v in values)})"
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp that is always an aware UTC ``datetime`` in Python.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so the value is
+    stored as naive UTC and UTC is re-attached on the way out. Naive datetimes are
+    refused on the way in: guessing their zone is how off-by-three-hours bugs start
+    in East Africa Time.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: use an aware one (bot.db.models.utcnow)")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class EnumText(TypeDecorator):
+    """A ``str`` Enum stored as its plain value in a VARCHAR (no native ENUM type, so
+    adding a status later is a CHECK change, not a PostgreSQL type migration).
+    Writing an unknown value fails in Python before the CHECK constraint would."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def __init__(self, enum_class: type[enum.Enum]) -> None:
+        super().__init__()
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> enum.Enum | None:
+        return None if value is None else self.enum_class(value)
+
+
+course_prerequisites = Table(
+    "course_prerequisites",
+    Base.metadata,
+    Column(
+        "course_code",
+        String(16),
+        ForeignKey("courses.code", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "prerequisite_code",
+        String(16),
+        ForeignKey("courses.code", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    CheckConstraint("course_code <> prerequisite_code", name="not_self"),
+)
+
+
+class Course(Base):
+    """A course in the catalogue, keyed by its public code ("CLD-201").
+
+    Seeded from ``data/catalogue/courses.yml``; a course that leaves the catalogue
+    is deactivated, not deleted, because enrolments refer to it.
+    """
+
+    __tablename__ = "courses"
+
+    code: Mapped[str] = Column(String(16), primary_key=True)
+    title: Mapped[str] = Column(String(200), nullable=False)
+    title_sw: Mapped[str] = Column(String(200), nullable=False)
+    track: Mapped[str] = Column(String(40), nullable=False)
+    summary: Mapped[str] = Column(Text, nullable=False)
+    summary_sw: Mapped[str] = Column(Text, nullable=False)
+    min_job_group: Mapped[str] = Column(String(1), nullable=False)
+    max_job_group: Mapped[str | None] = Column(String(1))  # None: no upper bound
+    mode: Mapped[CourseMode] = Column(EnumText(CourseMode), nullable=False)
+    campuses: Mapped[list[str]] = Column(JSON, nullable=False)
+    duration: Mapped[str] = Column(String(80), nullable=False)
+    duration_sw: Mapped[str] = Column(String(80), nullable=False)
+    fee_kes: Mapped[int | None] = Column(Integer)  # None: no fee
+    fee_payer: Mapped[FeePayer] = Column(EnumText(FeePayer), nullable=False)
+    certification: Mapped[str | None] = Column(String(120))
+    requires_nomination: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    interns_allowed: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    is_sample: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+
+    prerequisites: Mapped[list[Course]] = relationship(
+        "Course",
+        secondary=course_prerequisites,
+        primaryjoin=lambda: Course.code == course_prerequisites.c.course_code,
+        secondaryjoin=lambda: Course.code == course_prerequisites.c.prerequisite_code,
+        order_by=lambda: Course.code,
+    )
+    cohorts: Mapped[list[Cohort]] = relationship(
+        "Cohort", back_populates="course", order_by=lambda: Cohort.start_date
+    )
+
+    __table_args__ = (
+        CheckConstraint(sql_in("mode", CourseMode), name="mode"),
+        CheckConstraint(sql_in("fee_payer", FeePayer), name="fee_payer"),
+        CheckConstraint("fee_kes IS NULL OR fee_kes >= 0", name="fee_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Course {self.code}>"
+
+
+class Cohort(Base):
+    """One intake of a course: dates, campus and seats.
+
+    ``seats_taken`` counts seats held by enrolments (pending nomination, confirmed,
+    completed) plus any seeded as already taken outside the bot; it only moves
+    through :mod:`bot.enrolment`'s conditional UPDATEs, and the CHECK constraint
+    refuses any write that would overbook.
+    """
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    code: Mapped[str] = Column(String(40), nullable=False, unique=True)
+    course_code: Mapped[str] = Column(
+        String(16), ForeignKey("courses.code", ondelete="RESTRICT"), nullable=False
+    )
+    start_date: Mapped[date] = Column(Date, nullable=False)
+    end_date: Mapped[date] = Column(Date, nullable=False)
+    campus: Mapped[str] = Column(String(80), nullable=False)
+    capacity: Mapped[int] = Column(Integer, nullable=False)
+    seats_taken: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
+    registration_deadline: Mapped[date] = Column(Date, nullable=False)  # last day, inclusive
+
+    course: Mapped[Course] = relationship("Course", back_populates="cohorts")
+
+    __table_args__ = (
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint(
+            "seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"
+        ),
+        CheckConstraint("end_date >= start_date", name="ends_after_start"),
+        CheckConstraint("registration_deadline <= start_date", name="deadline_before_start"),
+        Index("ix_cohorts_course_code", "course_code"),
+    )
+
+    @property
+    def seats_left(self) -> int:
+        return self.capacity - self.seats_taken
+
+    def is_open_for_registration(self, on: date) -> bool:
+        """Whether registrations are accepted on ``on`` (a date in Kenya's calendar:
+        the caller decides the time zone)."""
+        return on <= self.registration_deadline
+
+    def __repr__(self) -> str:
+        return f"<Cohort {self.code} {self.seats_taken}/{self.capacity}>"
+
+
+class Officer(Base):
+    """A public officer who registered through the bot (personal data: DPA 2019).
+
+    Most columns are nullable because only what a task needs is collected, and
+    interns and attachés have no job group or personal number.
+    """
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    personal_number: Mapped[str | None] = Column(String(32), unique=True)
+    full_name: Mapped[str] = Column(String(200), nullable=False)
+    email: Mapped[str | None] = Column(String(254))
+    phone_number: Mapped[str | None] = Column(String(20))  # +254…
+    employer: Mapped[str | None] = Column(String(200))
+    job_group: Mapped[str | None] = Column(String(1))
+    terms_of_service: Mapped[TermsOfService | None] = Column(EnumText(TermsOfService))
+    created_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+    identities: Mapped[list[ChannelIdentity]] = relationship(
+        "ChannelIdentity", back_populates="officer", cascade="all, delete-orphan"
+    )
+    enrolments: Mapped[list[Enrolment]] = relationship("Enrolment", back_populates="officer")
+
+    __table_args__ = (
+        CheckConstraint(sql_in("terms_of_service", TermsOfService), name="terms_of_service"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Officer {self.id}>"  # no personal data in logs
+
+
+class ChannelIdentity(Base):
+    """A chat identity (channel + sender id) that belongs to an officer, so the
+    identity that made a registration can see it again (contract §4)."""
+
+    __tablename__ = "channel_identities"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    officer_id: Mapped[int] = Column(
+        Integer, ForeignKey("officers.id", ondelete="CASCADE"), nullable=False
+    )
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    sender_id: Mapped[str] = Column(String(255), nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+
+    officer: Mapped[Officer] = relationship("Officer", back_populates="identities")
+
+    __table_args__ = (
+        UniqueConstraint("channel", "sender_id"),
+        Index("ix_channel_identities_officer_id", "officer_id"),
+    )
+
+
+_ACTIVE_ENROLMENT = text(sql_in("status", ACTIVE_STATUSES))
+_LIVE_HANDOFF = text(sql_in("status", LIVE_HANDOFF_STATUSES))
+
+
+class Enrolment(Base):
+    """An officer's registration for a cohort, with the reference shown to them.
+
+    Withdrawn and completed enrolments are kept (history); only one *active* one
+    per officer and cohort may exist, enforced by a partial unique index.
+    Deleting an officer or cohort with enrolments is refused (RESTRICT): seat
+    counts must be settled by :mod:`bot.enrolment` first.
+    """
+
+    __tablename__ = "enrolments"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reference: Mapped[str] = Column(String(16), nullable=False, unique=True)
+    officer_id: Mapped[int] = Column(
+        Integer, ForeignKey("officers.id", ondelete="RESTRICT"), nullable=False
+    )
+    cohort_id: Mapped[int] = Column(
+        Integer, ForeignKey("cohorts.id", ondelete="RESTRICT"), nullable=False
+    )
+    status: Mapped[EnrolmentStatus] = Column(EnumText(EnrolmentStatus), nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    status_changed_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    channel: Mapped[str | None] = Column(String(32))  # where the registration was made
+    sender_id: Mapped[str | None] = Column(String(255))
+
+    officer: Mapped[Officer] = relationship("Officer", back_populates="enrolments")
+    cohort: Mapped[Cohort] = relationship("Cohort")
+
+    __table_args__ = (
+        CheckConstraint(sql_in("status", EnrolmentStatus), name="status"),
+        Index(
+            "uq_enrolments_active_officer_cohort",
+            "officer_id",
+            "cohort_id",
+            unique=True,
+            sqlite_where=_ACTIVE_ENROLMENT,
+            postgresql_where=_ACTIVE_ENROLMENT,
+        ),
+        Index("ix_enrolments_cohort_status_created", "cohort_id", "status", "created_at"),
+        Index("ix_enrolments_officer_id", "officer_id"),
+    )
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status in SEAT_HOLDING_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Enrolment {self.reference} {self.status.value}>"
+
+
+class Consent(Base):
+    """Proof of consent (DPA 2019 s.32: the controller must be able to show it).
+
+    Recorded against the chat identity before an officer record exists, linked to
+    the officer once there is one; kept (officer link cleared) if the officer is
+    erased, since withdrawal does not make past processing unlawful.
+    """
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    officer_id: Mapped[int | None] = Column(Integer, ForeignKey("officers.id", ondelete="SET NULL"))
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    sender_id: Mapped[str] = Column(String(255), nullable=False)
+    purpose: Mapped[str] = Column(String(64), nullable=False)
+    notice_version: Mapped[str] = Column(String(32), nullable=False)
+    language: Mapped[str] = Column(String(8), nullable=False)
+    given_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = Column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_consents_channel_sender_id", "channel", "sender_id"),
+        Index("ix_consents_officer_id", "officer_id"),
+    )
+
+
+class HandoffRequest(Base):
+    """A request to talk to a member of staff, queued in the support console.
+
+    "Live" means open or assigned: a sender whose request is already being handled
+    who asks again gets that request back, not a second place in the queue.
+    """
+
+    __tablename__ = "handoff_requests"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reference: Mapped[str] = Column(String(16), nullable=False, unique=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    sender_id: Mapped[str] = Column(String(255), nullable=False)
+    language: Mapped[str] = Column(String(8), nullable=False)
+    reason: Mapped[str] = Column(String(64), nullable=False)
+    status: Mapped[HandoffStatus] = Column(
+        EnumText(HandoffStatus), nullable=False, default=HandoffStatus.OPEN
+    )
+    created_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    assigned_to: Mapped[str | None] = Column(String(120))
+    closed_at: Mapped[datetime | None] = Column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(sql_in("status", HandoffStatus), name="status"),
+        Index(
+            "uq_handoff_requests_live_sender",
+            "channel",
+            "sender_id",
+            unique=True,
+            sqlite_where=_LIVE_HANDOFF,
+            postgresql_where=_LIVE_HANDOFF,
+        ),
+        Index("ix_handoff_requests_status_created", "status", "created_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<HandoffRequest {self.reference} {self.status.value}>"
