@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT, get_settings
+from bot.config import PROJECT_ROOT, Settings
 
 STOP_GRACE_SECONDS = 15
 READY_TIMEOUT_SECONDS = 300
@@ -38,7 +38,7 @@ def service_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment every process gets: the caller's, plus local defaults for
     what ``endpoints.yml`` reads (it has no defaults of its own)."""
     env = dict(os.environ if env is None else env)
-    settings = get_settings()
+    settings = Settings.from_env(env)
     action_port = env.setdefault("ACTION_SERVER_PORT", "5055")
     env.setdefault("RASA_PORT", "5005")
     env.setdefault("ACTION_ENDPOINT_URL", f"http://localhost:{action_port}/webhook")

@@ -1,0 +1,29 @@
+"""The launcher gives every process what endpoints.yml needs, without overriding
+what the operator set."""
+
+from __future__ import annotations
+
+from bot.serve import service_environment, services
+
+
+def test_local_defaults_fill_what_endpoints_yml_reads() -> None:
+    env = service_environment({})
+    assert env["ACTION_ENDPOINT_URL"] == "http://localhost:5055/webhook"
+    assert env["TRACKER_STORE_URL"].startswith("sqlite:///")
+    assert env["DATABASE_URL"].endswith("/var/msaidizi.db")
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+
+
+def test_the_operator_s_settings_win() -> None:
+    env = service_environment(
+        {"ACTION_SERVER_PORT": "6055", "TRACKER_STORE_URL": "postgresql://u@db/rasa"}
+    )
+    assert env["ACTION_ENDPOINT_URL"] == "http://localhost:6055/webhook"
+    assert env["TRACKER_STORE_URL"] == "postgresql://u@db/rasa"
+
+
+def test_rasa_and_the_action_server_are_started_on_the_configured_ports() -> None:
+    env = service_environment({"RASA_PORT": "7005", "ACTION_SERVER_PORT": "7055"})
+    rasa = {s.name: s for s in services(env)}
+    assert "7005" in rasa["rasa"].command and rasa["rasa"].health_url.endswith(":7005/status")
+    assert "7055" in rasa["actions"].command
