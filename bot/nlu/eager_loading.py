@@ -19,8 +19,12 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.utils.tensorflow.constants import RUN_EAGERLY
 
+from bot.config import get_settings
+
 
 def _eager(config: dict[str, Any]) -> dict[str, Any]:
+    if not get_settings().eager_model_loading:  # EAGER_MODEL_LOADING=false
+        return config
     return {**config, RUN_EAGERLY: True}
 
 
