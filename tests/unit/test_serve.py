@@ -27,3 +27,19 @@ def test_rasa_and_the_action_server_are_started_on_the_configured_ports() -> Non
     rasa = {s.name: s for s in services(env)}
     assert "7005" in rasa["rasa"].command and rasa["rasa"].health_url.endswith(":7005/status")
     assert "7055" in rasa["actions"].command
+
+
+def test_bootstrap_says_what_to_install_when_python_3_10_is_missing() -> None:
+    import subprocess
+
+    from bot.config import PROJECT_ROOT
+
+    result = subprocess.run(
+        [str(PROJECT_ROOT / "scripts" / "find-python")],
+        env={"PATH": "/usr/bin:/bin", "PYTHON": "/bin/false"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "PYTHON=/bin/false is not a working Python 3.10" in result.stderr
+    assert "pyenv install 3.10" in result.stderr
