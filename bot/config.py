@@ -32,6 +32,9 @@ class Settings:
     # Load DIET and TED without graph tracing: ~5 s instead of ~2 min to start, at
     # ~0.1 s more per message. Production may prefer tracing (see eager_loading.py).
     eager_model_loading: bool = True
+    # The HR payroll "personal number" format is not confirmed (domain brief §2), so
+    # the pattern an officer's answer must fully match is configuration.
+    personal_number_pattern: str = r"^\d{6,10}$"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -44,6 +47,8 @@ class Settings:
             default_language=env.get("DEFAULT_LANGUAGE") or defaults.default_language,
             db_timeout_seconds=float(env.get("DB_TIMEOUT_SECONDS") or defaults.db_timeout_seconds),
             eager_model_loading=_flag(env.get("EAGER_MODEL_LOADING"), defaults.eager_model_loading),
+            personal_number_pattern=env.get("PERSONAL_NUMBER_PATTERN")
+            or defaults.personal_number_pattern,
         )
 
 
