@@ -27,7 +27,6 @@ class Settings:
     database_url: str = field(default_factory=_default_database_url)
     tracker_store_url: str = field(default_factory=_default_tracker_url)
     catalogue_dir: Path = PROJECT_ROOT / "data" / "catalogue"
-    default_language: str = "en"
     db_timeout_seconds: float = 5.0
     # Load DIET and TED without graph tracing: ~5 s instead of ~2 min to start, at
     # ~0.1 s more per message. Production may prefer tracing (see eager_loading.py).
@@ -44,7 +43,6 @@ class Settings:
             database_url=env.get("DATABASE_URL") or defaults.database_url,
             tracker_store_url=env.get("TRACKER_STORE_URL") or defaults.tracker_store_url,
             catalogue_dir=Path(env.get("CATALOGUE_DIR") or defaults.catalogue_dir),
-            default_language=env.get("DEFAULT_LANGUAGE") or defaults.default_language,
             db_timeout_seconds=float(env.get("DB_TIMEOUT_SECONDS") or defaults.db_timeout_seconds),
             eager_model_loading=_flag(env.get("EAGER_MODEL_LOADING"), defaults.eager_model_loading),
             personal_number_pattern=env.get("PERSONAL_NUMBER_PATTERN")

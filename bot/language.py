@@ -51,7 +51,7 @@ _NOISE = re.compile(r"\S+@\S+|https?://\S+|\S*\d\S*")
 # "hawajapata", "atanisaidia".
 _SUBJECT = r"(?:ni|u|a|tu|m|mu|wa|ki|vi|li|ya|i|zi|pa|ku)"
 _NEGATIVE_SUBJECT = r"(?:si|hu|ha|hatu|ham|hamu|hawa|hai|hazi|hali|haya|haki|havi)"
-_TENSE = r"(?:na|li|ta|me|ja|ki|nge|ngali|ka|sha|ta)"
+_TENSE = r"(?:na|li|ta|me|ja|ki|nge|ngali|ka|sha)"
 _OBJECT = r"(?:ni|ku|m|mw|tu|wa|ki|vi|li|ya|i|zi|ji)?"
 _VERB_FORM = re.compile(
     rf"^(?:{_SUBJECT}|{_NEGATIVE_SUBJECT})(?:{_TENSE}){_OBJECT}[a-z']{{2,}}[aeiou]$"
@@ -187,8 +187,10 @@ def reply_language(
     return ENGLISH
 
 
+@lru_cache(maxsize=1)
 def known_words() -> frozenset[str]:
-    """Every word in the Kiswahili, English and loanword lists."""
+    """Every word in the Kiswahili, English and loanword lists (built once: this is
+    asked for every message)."""
     swahili_words, english_words, loanwords = _lexicons()
     return swahili_words | english_words | loanwords
 

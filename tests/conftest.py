@@ -38,16 +38,14 @@ def responses() -> dict:
     return found
 
 
+def is_kiswahili_variation(variation: dict) -> bool:
+    """A response variation chosen when the `language` slot is sw."""
+    return variation.get("condition") == [{"type": "slot", "name": "language", "value": "sw"}]
+
+
 def texts_of(responses: dict, name: str, language: str) -> list[str]:
     """The texts a response can produce in one language (before {placeholders})."""
-
-    def is_sw(variation: dict) -> bool:
-        return any(
-            c.get("name") == "language" and c.get("value") == "sw"
-            for c in variation.get("condition") or []
-        )
-
-    return [v["text"] for v in responses[name] if is_sw(v) == (language == "sw")]
+    return [v["text"] for v in responses[name] if is_kiswahili_variation(v) == (language == "sw")]
 
 
 @dataclass

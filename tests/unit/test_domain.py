@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.language import detect_language
+from tests.conftest import is_kiswahili_variation
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,10 +25,6 @@ def load_yaml_dir(folder: str, key: str) -> dict:
 
 
 RESPONSES = load_yaml_dir("domain", "responses")
-
-
-def is_kiswahili_variation(variation: dict) -> bool:
-    return variation.get("condition") == [{"type": "slot", "name": "language", "value": "sw"}]
 
 
 def payloads(variation: dict) -> list[str]:
@@ -55,6 +53,7 @@ def test_response_has_one_english_default_and_one_kiswahili_variation(name: str)
         assert detect_language(sw["text"]) == "sw", f"{name}: Kiswahili text is not Kiswahili"
 
 
+@lru_cache(maxsize=1)
 def training_examples() -> dict[str, list[str]]:
     examples: dict[str, list[str]] = {}
     for path in sorted((ROOT / "data" / "nlu").rglob("*.yml")):
