@@ -20,6 +20,32 @@ from bot.language import reply_language
 logger = logging.getLogger(__name__)
 
 
+#: Form questions whose answers carry no language of their own.
+LANGUAGELESS_ANSWERS = frozenset(
+    {
+        "full_name",
+        "personal_number",
+        "email",
+        "phone_number",
+        "employer",
+        "reference",
+        "cohort",
+        "detail_value",
+        "job_group",
+    }
+)
+
+
+def _language_before_this_message(tracker: Tracker) -> str:
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == "language":
+            return event.get("value") or "en"
+    return "en"
+
+
 class ValidateSlotMappings(ValidationAction):
     """Keeps an explicit language choice sticky (contract §4).
 
@@ -34,6 +60,14 @@ class ValidateSlotMappings(ValidationAction):
     async def validate_language(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if (
+            tracker.active_loop_name
+            and tracker.get_slot("requested_slot") in LANGUAGELESS_ANSWERS
+            and not tracker.get_slot("language_preference")
+        ):
+            # A name, an email or a number says nothing about the officer's language
+            # ("Wanjiru Mwangi" is not Kiswahili): keep the conversation's.
+            return {"language": _language_before_this_message(tracker)}
         return {
             "language": reply_language(
                 detected=value,
@@ -48,6 +82,24 @@ class ValidateSlotMappings(ValidationAction):
         if value not in ("en", "sw"):
             return {"language_preference": None}
         return {"language_preference": value, "language": value}
+
+    # Slots that outside a form simply follow what the officer mentions; the
+    # entity extractor has already normalised them (course codes, job-group
+    # letters, KSG-… references).
+    async def validate_course(self, value: Any, *args: Any) -> dict[str, Any]:
+        return {"course": value}
+
+    async def validate_job_group(self, value: Any, *args: Any) -> dict[str, Any]:
+        return {"job_group": value}
+
+    async def validate_terms_of_service(self, value: Any, *args: Any) -> dict[str, Any]:
+        return {"terms_of_service": value}
+
+    async def validate_personal_number(self, value: Any, *args: Any) -> dict[str, Any]:
+        return {"personal_number": value}
+
+    async def validate_reference(self, value: Any, *args: Any) -> dict[str, Any]:
+        return {"reference": value}
 
 
 class ActionSwitchLanguage(Action):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,9 @@ class Settings:
     # The HR payroll "personal number" format is not confirmed (domain brief §2), so
     # the pattern an officer's answer must fully match is configuration.
     personal_number_pattern: str = r"^\d{6,10}$"
+    # Pretend today is this date (ISO, e.g. 2026-11-28) when comparing with
+    # registration deadlines: for demos and tests of the sample catalogue only.
+    catalogue_today: date | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -47,6 +51,9 @@ class Settings:
             eager_model_loading=_flag(env.get("EAGER_MODEL_LOADING"), defaults.eager_model_loading),
             personal_number_pattern=env.get("PERSONAL_NUMBER_PATTERN")
             or defaults.personal_number_pattern,
+            catalogue_today=date.fromisoformat(env["CATALOGUE_TODAY"])
+            if env.get("CATALOGUE_TODAY")
+            else None,
         )
 
 

@@ -202,7 +202,8 @@ def check_eligibility(
     limited = course.min_job_group not in (None, lowest) or course.max_job_group is not None
     letter = jg.normalise(officer.job_group, job_groups)
     if letter is None:
-        if limited:
+        # Interns and attachés have no job group: the terms rule above decides.
+        if limited and terms not in RESTRICTED_TERMS:
             reasons.append(
                 Reason(
                     JOB_GROUP_UNKNOWN,

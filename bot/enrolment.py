@@ -21,6 +21,7 @@ action server and an operator, registering for the same cohort at once):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -104,6 +105,20 @@ def _seat_status(requires_nomination: bool) -> EnrolmentStatus:
     return EnrolmentStatus.PENDING_NOMINATION if requires_nomination else EnrolmentStatus.CONFIRMED
 
 
+def normalise_course_codes(codes: Iterable[str]) -> list[str]:
+    """Course codes as stored: trimmed, upper-case, each once, sorted (so the same
+    declaration is always stored the same way, whatever order it was made in)."""
+    if isinstance(codes, str):  # one code passed bare would become its letters
+        codes = [codes]
+    cleaned = set()
+    for code in codes:
+        if not isinstance(code, str):
+            raise TypeError(f"course code must be text, not {type(code).__name__}")
+        if code.strip():
+            cleaned.add(code.strip().upper())
+    return sorted(cleaned)
+
+
 async def active_enrolment(
     session: AsyncSession, officer_id: int, cohort_id: int
 ) -> Enrolment | None:
@@ -128,6 +143,7 @@ async def enrol_officer(
     *,
     channel: str | None,
     sender_id: str | None,
+    declared_prerequisites: Iterable[str] = (),
 ) -> EnrolmentResult:
     """Enrols an officer in a cohort, or returns their existing active enrolment.
 
@@ -135,7 +151,12 @@ async def enrol_officer(
     the course needs the employer's nomination); otherwise the officer is
     ``waitlisted``. Eligibility and registration deadlines are the caller's to
     check first. See the module docstring for why capacity cannot be exceeded.
+
+    ``declared_prerequisites`` (course codes the officer says they have met another
+    way) are stored on a new enrolment, in the same INSERT; an existing enrolment
+    is returned as it is, its declaration unchanged.
     """
+    declared = normalise_course_codes(declared_prerequisites)
     requires_nomination = await _lock_cohort(session, cohort_id)
     if await session.scalar(select(Officer.id).where(Officer.id == officer_id)) is None:
         raise OfficerNotFound(f"no officer with id {officer_id}")
@@ -169,6 +190,7 @@ async def enrol_officer(
                     status_changed_at=now,
                     channel=channel,
                     sender_id=sender_id,
+                    declared_prerequisites=declared,
                 )
                 session.add(enrolment)
                 await session.flush()
@@ -189,8 +211,9 @@ async def enrol_officer(
 
 async def withdraw_enrolment(session: AsyncSession, enrolment_id: int) -> WithdrawalResult:
     """Withdraws an enrolment. If it held a seat, the oldest waitlisted enrolment in
-    the cohort takes it (status and ``status_changed_at`` updated); with nobody
-    waiting, the seat is freed. Withdrawing twice changes nothing the second time.
+    the cohort takes it (status, ``status_changed_at`` and ``promoted_at`` set);
+    with nobody waiting, the seat is freed. Withdrawing twice changes nothing the
+    second time.
     """
     cohort_id = await session.scalar(
         select(Enrolment.cohort_id).where(Enrolment.id == enrolment_id)
@@ -236,6 +259,7 @@ async def withdraw_enrolment(session: AsyncSession, enrolment_id: int) -> Withdr
         if promoted is not None:  # the seat passes on: seats_taken is unchanged
             promoted.status = _seat_status(requires_nomination)
             promoted.status_changed_at = now
+            promoted.promoted_at = now
         else:
             await session.execute(
                 update(Cohort.__table__)

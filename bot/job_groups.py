@@ -37,10 +37,11 @@ CSG_UNKNOWN = "csg_unknown"  # a CSG grade that job_groups.yml does not map (yet
 
 _QUOTE = "'\"‘’“”`"
 _LETTER_AFTER = (
-    rf"\s*(?:[:=-]\s*)?(?:(?:is|ni|ya)\s+)?[{_QUOTE}]?\s*([a-z])\s*[{_QUOTE}]?(?![a-z0-9])"
+    rf"\s*(?:[:=-]\s*)?(?:(?:yangu|yako|langu|lako)\s+)?(?:(?:is|ni|ya)\s+)?"
+    rf"[{_QUOTE}]?\s*([a-z])\s*[{_QUOTE}]?(?![a-z0-9])"
 )
 _NAMED = re.compile(
-    rf"(?<![a-z])(?:j\.?\s?g\.?|job[\s-]*group|kundi\s+la\s+kazi|kundi){_LETTER_AFTER}",
+    rf"(?<![a-z])(?:j\.?\s?g\.?|job[\s-]*group|kundi\s+(?:langu\s+|lako\s+)?la\s+kazi|kundi){_LETTER_AFTER}",
     re.IGNORECASE,
 )
 # "JGK": the letters run together, as officers often type them.

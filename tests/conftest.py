@@ -69,6 +69,8 @@ class Stack:
             DATABASE_URL=f"sqlite:///{self.workdir / 'msaidizi.db'}",
             TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
             MODEL_PATH=str(MODEL),
+            # The sample catalogue's deadlines are fixed dates: test on a fixed day.
+            CATALOGUE_TODAY="2026-11-28",
         )
         return env
 

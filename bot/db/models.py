@@ -11,8 +11,9 @@ with ``psql``) live here as constraints rather than only in Python:
   :class:`HandoffStatus`, the one place the names are spelled.
 
 Timestamps are timezone-aware UTC in Python on both databases (see
-:class:`UTCDateTime`). ``bot/db/migrations/versions/0001_initial.py`` mirrors this
-file; ``tests/unit/test_db_migrations.py`` fails if the two drift apart.
+:class:`UTCDateTime`). The migrations in ``bot/db/migrations/versions/`` (0001
+the initial schema, each later one a change) build this file's schema;
+``tests/unit/test_db_migrations.py`` fails if the two drift apart.
 """
 
 from __future__ import annotations
@@ -379,6 +380,15 @@ class Enrolment(Base):
     status_changed_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
     channel: Mapped[str | None] = Column(String(32))  # where the registration was made
     sender_id: Mapped[str | None] = Column(String(255))
+    # Prerequisite course codes the officer declared they have met another way
+    # ("DLF-101 or equivalent", contract §5): a declaration, recorded as one, never
+    # treated as a completed course.
+    declared_prerequisites: Mapped[list[str]] = Column(
+        JSON, nullable=False, default=list, server_default="[]"
+    )
+    # When a waitlisted enrolment got a freed seat (None: never waitlisted, or
+    # still waiting), so staff and the officer can see the seat came later.
+    promoted_at: Mapped[datetime | None] = Column(UTCDateTime())
 
     officer: Mapped[Officer] = relationship("Officer", back_populates="enrolments")
     cohort: Mapped[Cohort] = relationship("Cohort")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.evaluate import load_heldout
 from tests.unit.test_domain import plain, training_examples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,16 +39,22 @@ def integration_test_messages() -> list[str]:
     return [m for m in messages if not m.startswith("/")]
 
 
+def heldout_nlu_messages() -> list[str]:
+    """The held-out NLU set in tests/nlu/ (bot.evaluate scores the model on it)."""
+    return [item.text for item in load_heldout()]
+
+
 def test_there_are_test_messages_to_check() -> None:
     assert len(conversation_test_messages()) >= 10
     assert len(integration_test_messages()) >= 15
+    assert len(heldout_nlu_messages()) >= 200
 
 
 def test_no_test_message_is_in_the_training_data() -> None:
     trained = {normalise(e) for examples in training_examples().values() for e in examples}
     leaked = [
         m
-        for m in conversation_test_messages() + integration_test_messages()
+        for m in conversation_test_messages() + integration_test_messages() + heldout_nlu_messages()
         if normalise(m) in trained and normalise(m) not in CONTRACT_EXAMPLES
     ]
     assert not leaked, f"test messages copied into training data: {leaked}"
