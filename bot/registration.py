@@ -79,6 +79,17 @@ NOT_ANSWERS = frozenset(
         "my_data_erase",
     }
 )
+#: Intents a name or an employer is often mistaken for.
+LOOKS_LIKE_FREE_TEXT = frozenset({"out_of_scope", "greet", "thank", "goodbye"})
+_YES_WORDS = re.compile(
+    r"^(?:yes|yeah|yep|yup|sure|ok|okay|correct|i have|i did|i've|done|ndio|ndiyo|naam|sawa|"
+    r"nimeimaliza|nimemaliza|nimeshafanya|nimefanya|nimeisoma|tayari|nimeteuliwa)\b"
+)
+_NO_WORDS = re.compile(
+    r"^(?:no|nope|not yet|never|i haven'?t|i have not|hapana|la|bado|sijaifanya|sijafanya|"
+    r"sijamaliza|sijaimaliza|sijateuliwa)\b"
+)
+
 #: Below this confidence a "not an answer" intent is not trusted over the
 #: question just asked (names and employers are unfamiliar text to the model).
 NOT_ANSWER_CONFIDENCE = 0.8
@@ -136,6 +147,23 @@ class Message:
     def is_not_an_answer(self) -> bool:
         return self.intent in NOT_ANSWERS and self.confidence >= NOT_ANSWER_CONFIDENCE
 
+    def answers_free_text(self) -> bool:
+        """Whether this can be a name or an employer. Such answers are unfamiliar
+        text to the model, which may call "Kaunti ya Kisumu" out of scope or "Grace
+        Wanjiru" a greeting; only a clear question or request is not an answer."""
+        return not self.is_not_an_answer or self.intent in LOOKS_LIKE_FREE_TEXT
+
+
+def yes_or_no(text: str) -> bool | None:
+    """A yes or no typed in words ("ndio nimeimaliza", "not yet"), for yes/no
+    questions when the model did not say affirm or deny."""
+    lowered = text.strip().lower()
+    if _NO_WORDS.search(lowered):
+        return False
+    if _YES_WORDS.search(lowered):
+        return True
+    return None
+
 
 def _strip(prefix: re.Pattern[str], text: str) -> str:
     return prefix.sub("", text, count=1).strip().strip(".,;:!").strip()
@@ -150,7 +178,8 @@ def interpret(
     nothing and should be handled as an interruption."""
     if message.intent == "stop":
         return {}
-    if message.is_not_an_answer and message.intent != "register":
+    free_text = requested_slot in FREE_TEXT_SLOTS and message.answers_free_text()
+    if message.is_not_an_answer and message.intent != "register" and not free_text:
         # A question or another request — unless it carries exactly what was asked
         # ("I'm JG M, can I do it?" answers the job-group question).
         wanted = _SLOT_ENTITIES.get(requested_slot or "")
@@ -200,6 +229,8 @@ def interpret(
             values[requested_slot] = False
         elif requested_slot == "prerequisite_declared" and course in set(prerequisites):
             values[requested_slot] = True
+        elif yes_or_no(message.text) is not None:
+            values[requested_slot] = yes_or_no(message.text)
         return values
 
     if message.intent in ("affirm", "deny") or values:

@@ -193,6 +193,7 @@ def extract_entities(
     found += _courses(text, taken, course_names)
     found += _personal_numbers(text, taken, pattern)
     found += _terms_of_service(text, taken)
+    found += _languages(text, taken)
 
     entities: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
@@ -403,6 +404,27 @@ def _terms_of_service(text: str, taken: _Spans) -> list[_Found]:
             or _ATTACHMENT_AFTER.match(text[match.end() :])
         ):
             found.append(_Found(TERMS_OF_SERVICE, ATTACHE, match.start(), match.end()))
+    return found
+
+
+# The language an officer names ("reply in Kiswahili"): slot language_preference
+# takes it only with the switch_language intent (domain/core.yml).
+_LANGUAGE_NAMES = {
+    "sw": r"ki-?swahili|swahili|kiswa|swa|lugha\s+ya\s+taifa",
+    "en": r"english|kiingereza|kizungu|engl?ish|eng",
+}
+_LANGUAGE = {
+    value: re.compile(rf"(?<![a-z])(?:{names})(?![a-z])", re.IGNORECASE)
+    for value, names in _LANGUAGE_NAMES.items()
+}
+
+
+def _languages(text: str, taken: _Spans) -> list[_Found]:
+    found = []
+    for value, pattern in _LANGUAGE.items():
+        for match in pattern.finditer(text):
+            if taken.free(match.start(), match.end()):
+                found.append(_Found("language", value, match.start(), match.end()))
     return found
 
 

@@ -477,3 +477,16 @@ def test_training_data_is_left_alone(tmp_path: Path) -> None:
 
     data = TrainingData([Message(data={TEXT: "JG K"})])
     assert make_extractor(tmp_path).process_training_data(data) is data
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("please reply in swahili from now", "sw"),
+        ("nijibu kwa lugha ya taifa", "sw"),
+        ("switch to English", "en"),
+        ("ongea nami kwa kiingereza", "en"),
+    ],
+)
+def test_a_named_language_is_an_entity(text: str, language: str) -> None:
+    assert [(e["entity"], e["value"]) for e in extract_entities(text)] == [("language", language)]
