@@ -204,8 +204,9 @@ class ActionCheckEligibility(Action):
         dispatcher.utter_message(text=text, buttons=buttons)
         return [SlotSet("course", course.code)]
 
-    @staticmethod
-    def _course_asked_about(tracker: Tracker, context: Context) -> Any:
+    question_intents: tuple[str, ...] = ("check_eligibility",)
+
+    def _course_asked_about(self, tracker: Tracker, context: Context) -> Any:
         """The course named in the question, else — unless the officer asked which
         courses they can take — the one being discussed."""
         question = next(
@@ -213,7 +214,8 @@ class ActionCheckEligibility(Action):
                 e
                 for e in reversed(tracker.events)
                 if e.get("event") == "user"
-                and (e.get("parse_data") or {}).get("intent", {}).get("name") == "check_eligibility"
+                and (e.get("parse_data") or {}).get("intent", {}).get("name")
+                in self.question_intents
             ),
             None,
         )
@@ -225,3 +227,23 @@ class ActionCheckEligibility(Action):
             if _ASKS_FOR_A_LIST.search(question.get("text") or ""):
                 return None
         return context.course(tracker.get_slot("course"))
+
+
+class ActionInformOutsideForm(ActionCheckEligibility):
+    """Facts with no question pending ("I'm an intern", "JG L here, cloud course"):
+    the officer most likely wants to know what they can take, so answer that;
+    anything else gets the help menu."""
+
+    question_intents = ("inform", "check_eligibility")
+
+    def name(self) -> str:
+        return "action_inform_outside_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        message = latest_message(tracker)
+        if message.entity("job_group") or message.entity("terms_of_service"):
+            return await super().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_help")
+        return []

@@ -6,6 +6,7 @@ the actions only pass results through."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -127,7 +128,17 @@ def eligibility_answer(
             lines.append(
                 render("eligible_if_prerequisite", lang, course=_title(code, courses, lang))
             )
-        lines += note_lines(verdict, courses, lang)
+        # A prerequisite stated as a condition was not declared by the officer: no
+        # "you told me you have completed it" note for it.
+        notes = tuple(
+            n
+            for n in verdict.notes
+            if not (
+                n.code == PREREQUISITE_DECLARED
+                and n.params.get("code") in conditional_prerequisites
+            )
+        )
+        lines += note_lines(replace(verdict, notes=notes), courses, lang)
         buttons = [
             {
                 "title": render("course_buttons_register", lang),

@@ -211,7 +211,6 @@ _CUES: dict[str, tuple[str, ...]] = {
         "content",
         "topics",
         "syllabus",
-        "what is",
         "outline",
         "teach",
         "nitajifunza",

@@ -42,19 +42,29 @@ def interpret_verification(message: Message, requested: str | None) -> dict[str,
     if (
         requested in ("personal_number", "reference")
         and requested not in values
-        and message.intent not in ("affirm", "deny")
-        and not message.is_not_an_answer
+        and not (
+            message.intent in ("affirm", "deny")
+            and registration.yes_or_no(message.text) is not None
+        )
+        and not (message.is_not_an_answer and registration.looks_like_a_request(message.text))
     ):
         values[requested] = message.text.strip()
     return values
 
 
 def interpret_withdrawal(message: Message, requested: str | None) -> dict[str, Any]:
+    if message.intent == "stop":
+        return {}
     values = interpret_verification(message, requested)
     if requested == "withdraw_reference":
         values.pop("reference", None)
+        # Any value set here keeps the form from being rejected, so a question
+        # ("how long is the AI course?") must not be taken as a reference.
+        interrupts = message.is_not_an_answer and registration.looks_like_a_request(message.text)
         ref = message.entity("reference") or (
-            message.text.strip() if message.intent not in ("affirm", "deny") else None
+            message.text.strip()
+            if message.intent not in ("affirm", "deny") and not interrupts
+            else None
         )
         if ref:
             values["withdraw_reference"] = ref

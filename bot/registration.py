@@ -154,6 +154,21 @@ class Message:
         return not self.is_not_an_answer or self.intent in LOOKS_LIKE_FREE_TEXT
 
 
+_REQUEST_WORDS = re.compile(
+    r"\?|(?<!\w)(?:how|what|when|where|which|who|why|can|could|may|should|is|are|does|do|"
+    r"please|plz|pls|want|wanna|need|tell|show|help|cancel|stop|change|update|check|"
+    r"status|register|withdraw|nataka|naomba|ningependa|je|gani|wapi|lini|vipi|ngapi|nini|"
+    r"nani|kwa\s+nini|nisaidie|msaada|niambie|nionyeshe|acha|badilisha|ondoa|usajili)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def looks_like_a_request(text: str) -> bool:
+    """Whether a message reads like a question or request (words such as "how",
+    "can", "nataka", "wapi", or a question mark) rather than a bare answer."""
+    return bool(_REQUEST_WORDS.search(text or ""))
+
+
 def yes_or_no(text: str) -> bool | None:
     """A yes or no typed in words ("ndio nimeimaliza", "not yet"), for yes/no
     questions when the model did not say affirm or deny."""
@@ -178,8 +193,14 @@ def interpret(
     nothing and should be handled as an interruption."""
     if message.intent == "stop":
         return {}
-    free_text = requested_slot in FREE_TEXT_SLOTS and message.answers_free_text()
-    if message.is_not_an_answer and message.intent != "register" and not free_text:
+    # The model is sure this is a question or request — but answers to the form's
+    # questions are short, unfamiliar text it is often wrongly sure about ("Someone
+    # Else Entirely" as withdraw, "12ab" as affirm). So unless the question is a
+    # yes/no one, the message must also read like a request to be set aside.
+    interrupts = message.is_not_an_answer and message.intent != "register"
+    if interrupts and requested_slot not in YES_NO_SLOTS and requested_slot is not None:
+        interrupts = looks_like_a_request(message.text)
+    if interrupts:
         # A question or another request — unless it carries exactly what was asked
         # ("I'm JG M, can I do it?" answers the job-group question).
         wanted = _SLOT_ENTITIES.get(requested_slot or "")
@@ -233,8 +254,9 @@ def interpret(
             values[requested_slot] = yes_or_no(message.text)
         return values
 
-    if message.intent in ("affirm", "deny") or values:
-        # "yes"/"no" answer no open question; a correction is the whole message.
+    if values or (message.intent in ("affirm", "deny") and yes_or_no(message.text) is not None):
+        # A correction is the whole message; a bare "yes"/"no" answers no open
+        # question.
         return values
     if requested_slot == "course" and message.intent not in ("inform", "register", "nlu_fallback"):
         return values
@@ -342,7 +364,8 @@ _MONTH_WORDS = {
     11: ("november", "nov", "novemba"),
     12: ("december", "dec", "desemba"),
 }
-_SW_MONTH_NUMBER = re.compile(r"mwezi\s+wa\s+(\w+)")
+# "mwezi wa kumi na moja" is November: the whole number, not just "kumi".
+_SW_MONTH_NUMBER = re.compile(r"mwezi\s+wa\s+(kumi\s+na\s+(?:moja|mbili)|\w+)")
 _SW_ORDINALS = {
     "kwanza": 1,
     "pili": 2,
@@ -354,6 +377,8 @@ _SW_ORDINALS = {
     "nane": 8,
     "tisa": 9,
     "kumi": 10,
+    "kumi na moja": 11,
+    "kumi na mbili": 12,
 }
 _ORDINALS = {
     "first": 1,
@@ -391,10 +416,11 @@ def match_cohort(text: Any, cohorts: Sequence[CohortInfo]) -> CohortInfo | None:
     by_campus = [c for c in cohorts if c.campus.lower() in lowered]
     months = {m for m, names in _MONTH_WORDS.items() if words & set(names)}
     sw_month = _SW_MONTH_NUMBER.search(lowered)
-    if sw_month and sw_month.group(1) in _SW_ORDINALS:
-        months.add(_SW_ORDINALS[sw_month.group(1)])
-    elif sw_month and sw_month.group(1).isdigit():
-        months.add(int(sw_month.group(1)))
+    sw_number = " ".join(sw_month.group(1).split()) if sw_month else ""
+    if sw_number in _SW_ORDINALS:
+        months.add(_SW_ORDINALS[sw_number])
+    elif sw_number.isdigit():
+        months.add(int(sw_number))
     by_month = [c for c in cohorts if c.start_date.month in months]
     if by_campus and by_month:
         return only([c for c in by_campus if c in by_month])

@@ -229,6 +229,27 @@ def test_registering_twice_returns_the_same_enrolment_and_reference(
     assert len(db.enrolments_of("20350017")) == 1
 
 
+def test_someone_else_typing_a_registered_personal_number_learns_and_changes_nothing(
+    stack: Stack, db: Database
+) -> None:
+    owner, other = new_sender(), new_sender()
+    details = ["Joseph Mwangi Kariuki", "20660044", "j.kariuki@health.go.ke", "0722 660 044", "Ministry of Health"]  # fmt: skip
+    first = register(
+        stack, owner, "register me for DGP-202", "job group L", "DGP-202-2027-06", details
+    )
+    reference = re.search(r"KSG-[A-Z0-9]{6}", all_text(first)).group(0)
+    forged = ["Someone Else Entirely", "20660044", "someone@example.com", "0722 000 999", "Ministry of Health"]  # fmt: skip
+    answer = register(
+        stack, other, "register me for DGP-202", "job group L", "DGP-202-2027-06", forged
+    )
+    says(answer, "registration_identity_conflict", "en")
+    assert reference not in all_text(answer)
+    assert db.rows("SELECT full_name, email FROM officers WHERE personal_number = '20660044'") == [
+        ("Joseph Mwangi Kariuki", "j.kariuki@health.go.ke")
+    ]
+    assert len(db.enrolments_of("20660044")) == 1
+
+
 def test_a_correction_and_a_question_mid_form_keep_the_form_going(
     stack: Stack, db: Database
 ) -> None:
