@@ -125,7 +125,7 @@ _CUES: dict[str, tuple[str, ...]] = {
         "kuanza",
         "tarehe",
         "nafasi",
-        "mwisho",
+        "mwisho wa usajili",
         "zimebaki",
         "imebaki",
     ),

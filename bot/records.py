@@ -73,6 +73,8 @@ def interpret_withdrawal(message: Message, requested: str | None) -> dict[str, A
             values["withdraw_confirmed"] = True
         elif message.intent == "deny":
             values["withdraw_confirmed"] = False
+        elif registration.yes_or_no(message.text) is not None:
+            values["withdraw_confirmed"] = registration.yes_or_no(message.text)
     return values
 
 

@@ -415,6 +415,8 @@ def match_cohort(text: Any, cohorts: Sequence[CohortInfo]) -> CohortInfo | None:
 
     by_campus = [c for c in cohorts if c.campus.lower() in lowered]
     months = {m for m, names in _MONTH_WORDS.items() if words & set(names)}
+    if re.search(r"(?<!\w)may\s+(?:i|we|you)(?!\w)", lowered) and not words & {"mei"}:
+        months.discard(5)  # "may I have the first one" is not May
     sw_month = _SW_MONTH_NUMBER.search(lowered)
     sw_number = " ".join(sw_month.group(1).split()) if sw_month else ""
     if sw_number in _SW_ORDINALS:

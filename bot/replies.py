@@ -85,7 +85,7 @@ def render(key: str, language: str | None, **params: Any) -> str:
         texts = catalogue()[key]
     except KeyError:
         raise MissingReply(key) from None
-    return texts[language_of(language)].format(**params).strip()
+    return texts[language_of(language)].format(**params).strip("\n").rstrip()
 
 
 def placeholders(text: str) -> set[str]:

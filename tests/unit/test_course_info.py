@@ -48,10 +48,10 @@ FULL_MARCH, OPEN_JUNE = CLOUD.cohorts
         ("how long is the cloud course?", DURATION),
         ("ni ya muda gani hiyo kozi?", DURATION),
         ("itachukua wiki ngapi jumla", DURATION),
-        ("na ni wapi?", CAMPUS),
+        ("na itafanyika wapi?", CAMPUS),
         ("which campus hosts the AI one", CAMPUS),
         ("ni kampasi gani?", CAMPUS),
-        ("and when does it start?", START),
+        ("and when would it start?", START),
         ("inaanza lini kozi ya data?", START),
         ("are there any seats left?", START),
         ("nafasi ngapi zimebaki?", START),
@@ -102,7 +102,7 @@ def test_what_is_does_not_add_the_summary_to_a_specific_question() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", None, "DLS-301", "asante sana", "the leadership course please", "feedback"]
+    "text", ["", None, "DLS-301", "asante kwa hilo", "the leadership course please", "feedback"]
 )
 def test_no_recognised_property_gives_no_aspect(text: str | None) -> None:
     assert asked_aspects(text) == []  # type: ignore[arg-type]
@@ -315,7 +315,9 @@ def test_the_deadline_day_itself_is_still_open() -> None:
 def test_intake_buttons_show_seats_or_the_waiting_list() -> None:
     assert cohort_button_title(OPEN_JUNE, "en") == "7 June 2027, Lower Kabete (20 seats)"
     assert cohort_button_title(OPEN_JUNE, "sw") == "7 Juni 2027, Lower Kabete (nafasi 20)"
-    assert cohort_button_title(FULL_MARCH, "en") == "1 March 2027, Lower Kabete (full: waiting list)"
+    assert (
+        cohort_button_title(FULL_MARCH, "en") == "1 March 2027, Lower Kabete (full: waiting list)"
+    )
 
 
 # --- The course list --------------------------------------------------------------------
