@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
@@ -113,6 +113,33 @@ class ActionSwitchLanguage(Action):
     ) -> list[EventType]:
         named = next(tracker.get_latest_entity_values("language"), None)
         return [SlotSet("action_outcome", "switched" if named in ("en", "sw") else "ask_language")]
+
+
+class ActionHandoffDuringForm(Action):
+    """ "Talk to a person" in the middle of a form: the form ends (nothing is
+    saved) and the request is recorded; the reply is the same as outside a form."""
+
+    def name(self) -> str:
+        return "action_handoff_during_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        from actions.registration import reset_events  # the forms' slot list
+
+        events = await ActionHumanHandoff().run(dispatcher, tracker, domain)
+        values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+        response = {
+            "created": "utter_handoff_created",
+            "already_open": "utter_handoff_existing",
+            "assigned": "utter_handoff_assigned",
+        }.get(values.get("action_outcome"), "utter_service_unavailable")
+        dispatcher.utter_message(
+            response=response,
+            handoff_reference=values.get("handoff_reference"),
+            handoff_position=values.get("handoff_position"),
+        )
+        return events + [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_events()
 
 
 class ActionHumanHandoff(Action):

@@ -415,3 +415,15 @@ def test_a_database_outage_gets_a_polite_reply_in_the_officers_language(
         assert "enrolment database unavailable" in log
     finally:
         down.stop()
+
+
+def test_asking_for_a_person_mid_form_hands_off_and_ends_the_form(
+    stack: Stack, db: Database
+) -> None:
+    sender = new_sender()
+    stack.say(sender, "nataka kujisajili kozi ya usimamizi wa miradi")
+    handed = stack.say(sender, "naomba kuzungumza na mhudumu wa KSG moja kwa moja")
+    assert "HLP-" in all_text(handed)
+    assert db.rows("SELECT status FROM handoff_requests WHERE sender_id = ?", sender) == [("open",)]
+    # The form is over: a job group now is not taken as its answer.
+    assert "Usajili wa" not in all_text(stack.say(sender, "asante sana kwa msaada wenu"))
