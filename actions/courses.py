@@ -126,17 +126,7 @@ class ValidateEligibilityForm(HelpdeskForm):
         return required
 
     def prefill(self, tracker: Tracker, context: Context) -> dict[str, Any]:
-        officer = context.officer
-        if (
-            officer
-            and tracker.get_slot("job_group") is None
-            and not tracker.get_slot("terms_of_service")
-        ):
-            if officer.details.terms_of_service in RESTRICTED_TERMS:
-                return {"terms_of_service": officer.details.terms_of_service}
-            if officer.details.job_group:
-                return {"job_group": officer.details.job_group}
-        return {}
+        return self.job_group_on_file(tracker, context)
 
 
 class ActionCheckEligibility(Action):

@@ -65,6 +65,19 @@ class HelpdeskForm(FormValidationAction):
         """Slot values known without asking (from the officer's record)."""
         return {}
 
+    @staticmethod
+    def job_group_on_file(tracker: Tracker, context: Context) -> dict[str, Any]:
+        """The job group (or intern/attaché terms) on the officer's record, when the
+        conversation has not given one: not asked again."""
+        officer = context.officer
+        if officer is None or tracker.get_slot("job_group") or tracker.get_slot("terms_of_service"):
+            return {}
+        if officer.details.terms_of_service in registration.RESTRICTED_TERMS:
+            return {"terms_of_service": officer.details.terms_of_service}
+        if officer.details.job_group:
+            return {"job_group": officer.details.job_group}
+        return {}
+
     def interpret(self, tracker: Tracker, context: Context) -> dict[str, Any]:
         course = context.course(tracker.get_slot("course"))
         return registration.interpret(

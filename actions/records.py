@@ -61,11 +61,6 @@ class VerifiedForm(HelpdeskForm):
     after_proof: tuple[str, ...] = ()
     extra_slots = ()
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        return await super().run(dispatcher, tracker, domain)
-
     def on_file(self, tracker: Tracker) -> bool:
         return self.context(tracker).officer is not None or tracker.slots.get("verified") is True
 
@@ -132,7 +127,7 @@ class VerifiedForm(HelpdeskForm):
             SlotSet("verified", verified),
             SlotSet("personal_number", None),
             SlotSet("reference", None),
-        ] + ([] if verified else [])
+        ]
 
 
 class ValidateStatusForm(VerifiedForm):

@@ -87,29 +87,7 @@ class ValidateRegistrationForm(HelpdeskForm):
         )
 
     def prefill(self, tracker: Tracker, context: Context) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        if tracker.get_slot("service_unavailable"):
-            values["service_unavailable"] = None
-        officer = context.officer
-        if (
-            officer
-            and tracker.get_slot("job_group") is None
-            and not tracker.get_slot("terms_of_service")
-        ):
-            if officer.details.terms_of_service in registration.RESTRICTED_TERMS:
-                values["terms_of_service"] = officer.details.terms_of_service
-            elif officer.details.job_group:
-                values["job_group"] = officer.details.job_group
-        return values
-
-    async def get_extraction_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        events = await super().get_extraction_events(dispatcher, tracker, domain)
-        if tracker.get_slot("service_unavailable"):
-            # Back after the database was down: carry on where the officer was.
-            tracker.slots["service_unavailable"] = None
-        return events
+        return self.job_group_on_file(tracker, context)
 
     async def validate_course(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -423,7 +401,8 @@ class ActionSubmitRegistration(Action):
     ) -> list[EventType]:
         slots = tracker.slots
         if slots.get("service_unavailable"):
-            return []  # already told; the answers are kept for the next attempt
+            # Already told; the answers are kept, so "register" again carries on.
+            return [SlotSet("service_unavailable", None)]
         if slots.get("eligible") is False:
             return reset_events()
         if slots.get("consent") is False:

@@ -14,7 +14,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import database
 from actions.courses import ActionCourseDetails, ActionListCourses
-from actions.registration import ActionStopForm, ValidateRegistrationForm
+from actions.registration import (
+    ActionStopForm,
+    ActionSubmitRegistration,
+    ValidateRegistrationForm,
+)
 from bot import replies
 from bot.catalogue import load_catalogue, seed_catalogue
 from bot.db.engine import create_sync_engine, session_factory
@@ -230,3 +234,26 @@ async def test_stop_ends_the_form_and_forgets_its_answers() -> None:
     values = slot_values(events)
     assert values["email"] is None and values["personal_number"] is None
     assert texts(dispatcher) == replies.render("form_stopped", "sw")
+
+
+async def test_after_an_outage_the_next_attempt_carries_on_where_the_officer_was(
+    seeded_database,
+) -> None:
+    answered = {
+        "course": "DGP-202",
+        "job_group": "L",
+        "eligible": True,
+        "cohort": "DGP-202-2027-06",
+    }
+    # The form ended with "please try again shortly"; its submit step only clears the flag.
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitRegistration().run(
+        dispatcher, tracker("JG L", "inform", {**answered, "service_unavailable": True}), DOMAIN
+    )
+    assert slot_values(events) == {"service_unavailable": None}
+    assert not dispatcher.messages
+    # "register" again, database back: nothing is asked twice.
+    slots, _ = await run_form(
+        tracker("register me", "register", answered, loop="registration_form")
+    )
+    assert slots["requested_slot"] == "consent"
