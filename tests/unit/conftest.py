@@ -138,6 +138,24 @@ def scratch_sqlite_url(migrated_sqlite_url: str) -> str:
     return migrated_sqlite_url  # already a copy of its own
 
 
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_unreachable: str | None) -> Iterator[str]:
+    """A PostgreSQL database with no schema at all, for migrating step by step."""
+    if postgres_unreachable:
+        pytest.skip(postgres_unreachable)
+    name = f"msaidizi_test_empty_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url(name)
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -151,6 +169,13 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def scratch_db_url(request: pytest.FixtureRequest) -> str:
     """Like ``db_url``, for tests that alter the schema: never shared."""
     return request.getfixturevalue(f"scratch_{request.param}_url")
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db_url(request: pytest.FixtureRequest) -> str:
+    """A database of this test's own with no tables: for testing the migrations
+    one revision at a time."""
+    return request.getfixturevalue(f"empty_{request.param}_url")
 
 
 @pytest.fixture

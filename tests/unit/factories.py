@@ -55,8 +55,19 @@ def make_cohort(
     return cohort
 
 
-def make_officer(session: Session, name: str = "Test Officer", job_group: str = "K") -> Officer:
-    officer = Officer(full_name=name, job_group=job_group, employer="Ministry of Testing")
+def make_officer(
+    session: Session,
+    name: str = "Test Officer",
+    job_group: str = "K",
+    *,
+    personal_number: str | None = None,
+) -> Officer:
+    officer = Officer(
+        full_name=name,
+        job_group=job_group,
+        employer="Ministry of Testing",
+        personal_number=personal_number,
+    )
     session.add(officer)
     session.flush()
     return officer

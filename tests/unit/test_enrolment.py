@@ -68,6 +68,29 @@ async def test_a_free_seat_confirms_with_a_reference(sessions, async_sessions) -
     assert await seats_taken(async_sessions, cohort_id) == 1
 
 
+async def test_a_new_enrolment_records_declared_prerequisites(sessions, async_sessions) -> None:
+    cohort_id, [officer, other] = setup(sessions, officers=2)
+    async with async_sessions() as session, session.begin():
+        result = await enrol_officer(
+            session,
+            officer,
+            cohort_id,
+            channel="rest",
+            sender_id="s",
+            declared_prerequisites=[" dlf-101", "AIP-201", "DLF-101", ""],
+        )
+    assert result.enrolment.declared_prerequisites == ["AIP-201", "DLF-101"]
+    assert result.enrolment.promoted_at is None
+    async with async_sessions() as session, session.begin():
+        again = await enrol_officer(
+            session, officer, cohort_id, channel="rest", sender_id="s",
+            declared_prerequisites=["CLD-201"],
+        )  # fmt: skip
+    assert not again.created and again.enrolment.declared_prerequisites == ["AIP-201", "DLF-101"]
+    plain = await enrol(async_sessions, other, cohort_id)
+    assert plain.enrolment.declared_prerequisites == []
+
+
 async def test_a_course_needing_nomination_holds_the_seat_pending(sessions, async_sessions) -> None:
     cohort_id, [officer] = setup(sessions, requires_nomination=True)
     result = await enrol(async_sessions, officer, cohort_id)
@@ -161,6 +184,9 @@ async def test_withdrawing_passes_the_seat_to_the_first_waitlisted(
     assert outcome.promoted is not None and outcome.promoted.id == results[2].enrolment.id
     assert outcome.promoted.status is EnrolmentStatus.CONFIRMED
     assert outcome.promoted.status_changed_at > waited_since
+    assert outcome.promoted.promoted_at == outcome.promoted.status_changed_at
+    assert outcome.enrolment.promoted_at is None  # withdrawn, never promoted
+    assert results[3].enrolment.promoted_at is None  # still waiting
     assert await seats_taken(async_sessions, cohort_id) == 2
     assert await statuses(async_sessions, cohort_id) == Counter(
         {
