@@ -145,7 +145,6 @@ async def _find_or_create_officer(
             session.add(officer)
             await session.flush()
     except IntegrityError:
-        print('RACE-BRANCH')
         officer = await officer_by_personal_number(session, fields.personal_number)
         if officer is None:
             raise  # some other constraint: not ours to hide

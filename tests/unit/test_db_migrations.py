@@ -109,10 +109,14 @@ def schema_of(url: str) -> dict[str, Any]:
                     ],
                     "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
                     "foreign_keys": sorted(
-                        (fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"],
-                         str(sorted(fk.get("options", {}).items())))
+                        (
+                            fk["name"],
+                            tuple(fk["constrained_columns"]),
+                            fk["referred_table"],
+                            str(sorted(fk.get("options", {}).items())),
+                        )
                         for fk in inspector.get_foreign_keys(table)
-                    ),  # fmt: skip
+                    ),
                     "unique": sorted(
                         (u["name"], tuple(u["column_names"]))
                         for u in inspector.get_unique_constraints(table)
