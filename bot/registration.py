@@ -200,6 +200,8 @@ def interpret(
     interrupts = message.is_not_an_answer and message.intent != "register"
     if interrupts and requested_slot not in YES_NO_SLOTS and requested_slot is not None:
         interrupts = looks_like_a_request(message.text)
+    if interrupts and requested_slot in YES_NO_SLOTS and yes_or_no(message.text) is not None:
+        interrupts = False  # "ndiyo nimemaliza DLF-101" answers, whatever the model says
     if interrupts:
         # A question or another request — unless it carries exactly what was asked
         # ("I'm JG M, can I do it?" answers the job-group question).

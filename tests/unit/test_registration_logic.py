@@ -597,3 +597,13 @@ def test_eligibility_is_known_when_every_eligibility_question_asked_has_an_answe
 def test_registration_is_open_up_to_and_including_the_deadline() -> None:
     assert registration_open(JUNE, JUNE.registration_deadline)
     assert not registration_open(JUNE, date(2027, 6, 1))
+
+
+@pytest.mark.parametrize("intent", ["check_eligibility", "course_details", "register", "inform"])
+def test_a_worded_yes_answers_the_prerequisite_question_whatever_the_intent(intent: str) -> None:
+    message = Message(
+        "ndiyo nimemaliza DLF-101", intent, 0.99, [{"entity": "course", "value": "DLF-101"}]
+    )
+    assert interpret(message, "prerequisite_declared", prerequisites=["DLF-101"]) == {
+        "prerequisite_declared": True
+    }
