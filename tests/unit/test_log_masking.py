@@ -1,0 +1,58 @@
+"""Log lines keep what operators need and lose officers' contact details and
+identifiers (groundwork for issue 4)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.log_masking import PersonalDataFilter, mask_personal_data
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        ("sending to jane.w@Health.go.ke now", "sending to [email] now"),
+        ("phone 0712 345 678 saved", "phone [phone] saved"),
+        ("phone +254-722-000-111 saved", "phone [phone] saved"),
+        ("number 254110123456 ok", "number [phone] ok"),
+        ("personal number 20231234 given", "personal number [number] given"),
+        ("ID 12345678, email a@b.ke", "ID [number], email [email]"),
+        ("text='my number is 0733410276 na email ni x.y@z.go.ke'",
+         "text='my number is [phone] na email ni [email]'"),
+    ],
+)  # fmt: skip
+def test_personal_data_is_masked(line: str, masked: str) -> None:
+    assert mask_personal_data(line) == masked
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "enrolment KSG-7F3K9Q confirmed for cohort CLD-201-2027-03",
+        "started action server (pid 1234567) on port 5055",
+        "deadline 2027-02-12, fee KES 15,000, 25/25 seats",
+        "request took 0.1234567 s",
+        "GET http://localhost:5005/conversations/officer-123456789/tracker",
+    ],
+)
+def test_what_operators_need_is_kept(line: str) -> None:
+    assert mask_personal_data(line) == line
+
+
+def test_the_filter_masks_formatted_messages_and_tracebacks(caplog) -> None:
+    logger = logging.getLogger("msaidizi.test.masking")
+    handler_filter = PersonalDataFilter()
+    caplog.handler.addFilter(handler_filter)
+    try:
+        logger.warning("could not reach %s at %s", "otieno@gmail.com", "0722 123 456")
+        try:
+            raise ValueError("bad personal number 20231234")
+        except ValueError:
+            logger.exception("registration failed")
+    finally:
+        caplog.handler.removeFilter(handler_filter)
+    assert caplog.records[0].getMessage() == "could not reach [email] at [phone]"
+    assert "20231234" not in caplog.text and "[number]" in caplog.text
+    assert "otieno@gmail.com" not in caplog.text
