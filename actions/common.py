@@ -12,9 +12,9 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.database import in_transaction
+from actions.database import DatabaseUnavailable, in_transaction
 from bot import courses as course_data
-from bot import officers, replies
+from bot import eligibility, officers, replies
 from bot.config import get_settings
 from bot.officers import OfficerDetails
 from bot.registration import Message
@@ -98,6 +98,15 @@ class Context:
     def course(self, code: Any) -> course_data.CourseInfo | None:
         return self.courses.get(code) if isinstance(code, str) else None
 
+    def suggestions(
+        self, officer: eligibility.Officer, exclude: Sequence[str] = ()
+    ) -> list[course_data.CourseInfo]:
+        """The courses ``officer`` may take instead (bot.eligibility.suggest_courses)."""
+        rules = eligibility.suggest_courses(
+            [c.rule() for c in self.courses.values()], officer, self.today, exclude=exclude
+        )
+        return [self.courses[rule.code] for rule in rules]
+
 
 async def load_context(tracker: Tracker) -> Context:
     """The catalogue and the officer on file, in one short transaction (raises
@@ -125,3 +134,12 @@ async def load_context(tracker: Tracker) -> Context:
         return Context({c.code: c for c in loaded}, on_file, today())
 
     return await in_transaction(work)
+
+
+async def context_or_apology(dispatcher: CollectingDispatcher, tracker: Tracker) -> Context | None:
+    """:func:`load_context`, or None after telling the officer to try again shortly."""
+    try:
+        return await load_context(tracker)
+    except DatabaseUnavailable:
+        say(dispatcher, tracker, "service_unavailable")
+        return None

@@ -13,8 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import Context, button, language, latest_message, load_context, say
-from actions.database import DatabaseUnavailable
+from actions.common import Context, button, context_or_apology, language, latest_message, say
 from actions.forms import HelpdeskForm
 from bot import answers, course_info, eligibility
 from bot.registration import RESTRICTED_TERMS, Message
@@ -42,10 +41,8 @@ class ActionListCourses(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        try:
-            context = await load_context(tracker)
-        except DatabaseUnavailable:
-            say(dispatcher, tracker, "service_unavailable")
+        context = await context_or_apology(dispatcher, tracker)
+        if context is None:
             return []
         courses = list(context.courses.values())
         dispatcher.utter_message(
@@ -65,10 +62,8 @@ class ActionCourseDetails(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        try:
-            context = await load_context(tracker)
-        except DatabaseUnavailable:
-            say(dispatcher, tracker, "service_unavailable")
+        context = await context_or_apology(dispatcher, tracker)
+        if context is None:
             return []
         message = latest_message(tracker)
         lang = language(tracker)
@@ -138,10 +133,8 @@ class ActionCheckEligibility(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        try:
-            context = await load_context(tracker)
-        except DatabaseUnavailable:
-            say(dispatcher, tracker, "service_unavailable")
+        context = await context_or_apology(dispatcher, tracker)
+        if context is None:
             return []
         if tracker.get_slot("service_unavailable"):
             return [SlotSet("service_unavailable", None)]
@@ -160,18 +153,10 @@ class ActionCheckEligibility(Action):
                 declared_equivalents=frozenset(p for p in prerequisites if p not in completed),
             )
 
-        everything = [c.code for c in context.courses.values()]
         all_prerequisites = tuple({p for c in context.courses.values() for p in c.prerequisites})
-        suggestion_codes = [
-            rule.code
-            for rule in eligibility.suggest_courses(
-                [c.rule() for c in context.courses.values()],
-                officer_for(all_prerequisites),
-                context.today,
-                exclude=[course.code] if course else [],
-            )
-        ]
-        suggestions = [context.courses[c] for c in suggestion_codes if c in everything]
+        suggestions = context.suggestions(
+            officer_for(all_prerequisites), exclude=[course.code] if course else []
+        )
         if course is None:
             text, buttons = answers.eligible_courses_answer(
                 suggestions, lang, job_group=job_group, terms=terms

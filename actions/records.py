@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     Context,
     button,
+    context_or_apology,
     identity,
     language,
     latest_message,
@@ -31,7 +32,7 @@ from actions.database import DatabaseUnavailable, in_transaction
 from actions.forms import HelpdeskForm
 from actions.registration import AskForSlot, reset_events
 from bot import course_info, eligibility, officers, records, replies
-from bot.answers import enrolment_params, status_answer
+from bot.answers import course_name, enrolment_params, status_answer
 from bot.config import get_settings
 
 logger = logging.getLogger(__name__)
@@ -238,10 +239,8 @@ class ActionSubmitWithdrawal(Action):
             return [SlotSet("service_unavailable", None)]
         if tracker.get_slot("verified") is False:
             return reset_events()
-        try:
-            context = await load_context(tracker)
-        except DatabaseUnavailable:
-            say(dispatcher, tracker, "service_unavailable")
+        context = await context_or_apology(dispatcher, tracker)
+        if context is None:
             return []
         if context.officer is None:
             return reset_events()
@@ -255,7 +254,7 @@ class ActionSubmitWithdrawal(Action):
             views = await _enrolments(context)
             view = next((v for v in views if v.reference == reference), None)
             if confirmed is not True:
-                course = _course_name(view, language(tracker)) if view else reference
+                course = course_name(view, language(tracker)) if view else reference
                 say(dispatcher, tracker, "withdraw_kept", course=course)
                 return reset_events()
             result = await in_transaction(
@@ -271,14 +270,10 @@ class ActionSubmitWithdrawal(Action):
                 dispatcher,
                 tracker,
                 "withdrawn",
-                course=_course_name(view, language(tracker)) if view else reference,
+                course=course_name(view, language(tracker)) if view else reference,
                 reference=reference,
             )
         return reset_events()
-
-
-def _course_name(view: officers.EnrolmentView, lang: str) -> str:
-    return f"{view.course_code} {view.course_title_sw if lang == 'sw' else view.course_title}"
 
 
 class AskReference(AskForSlot):
@@ -299,7 +294,7 @@ class AskWithdrawReference(AskForSlot):
             "ask_withdraw_reference",
             buttons=[
                 {
-                    "title": f"{v.reference}: {_course_name(v, lang)}",
+                    "title": f"{v.reference}: {course_name(v, lang)}",
                     "payload": course_info.payload("inform", reference=v.reference),
                 }
                 for v in active
@@ -452,7 +447,7 @@ class ActionSubmitUpdateDetails(Action):
                     tracker,
                     "details_job_group_affects",
                     job_group=value,
-                    course=_course_name(view, lang),
+                    course=course_name(view, lang),
                     reference=view.reference,
                 )
         return reset_events() + ([SlotSet("job_group", value)] if field == "job_group" else [])

@@ -21,9 +21,9 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     Context,
     button,
+    context_or_apology,
     identity,
     language,
-    load_context,
     say,
     yes_no,
 )
@@ -187,15 +187,7 @@ class ValidateRegistrationForm(HelpdeskForm):
             lines += answers.note_lines(verdict, context.courses, lang)
             dispatcher.utter_message(text="\n".join(lines))
         else:
-            suggestions = [
-                context.courses[rule.code]
-                for rule in eligibility.suggest_courses(
-                    [c.rule() for c in context.courses.values()],
-                    officer,
-                    context.today,
-                    exclude=[course.code],
-                )
-            ]
+            suggestions = context.suggestions(officer, exclude=[course.code])
             text, buttons = answers.eligibility_answer(
                 course,
                 verdict,
@@ -225,10 +217,8 @@ class AskForSlot(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        try:
-            context = await load_context(tracker)
-        except DatabaseUnavailable:
-            say(dispatcher, tracker, "service_unavailable")
+        context = await context_or_apology(dispatcher, tracker)
+        if context is None:
             return []
         await self.ask(dispatcher, tracker, context)
         return []
@@ -413,10 +403,8 @@ class ActionSubmitRegistration(Action):
         channel, sender_id = identity(tracker)
         lang = language(tracker)
 
-        try:
-            context = await load_context(tracker)
-        except DatabaseUnavailable:
-            say(dispatcher, tracker, "service_unavailable")
+        context = await context_or_apology(dispatcher, tracker)
+        if context is None:
             return [SlotSet("confirmed", None)]
 
         async def work(session: Any) -> Any:

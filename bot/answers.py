@@ -244,10 +244,16 @@ def registration_outcome(
 # --- Status -------------------------------------------------------------------------
 
 
+def course_name(view: EnrolmentView, language: str | None) -> str:
+    """ "CLD-201 Cloud Computing Fundamentals", in the officer's language."""
+    title = view.course_title_sw if language_of(language) == "sw" else view.course_title
+    return f"{view.course_code} {title}"
+
+
 def enrolment_params(view: EnrolmentView, language: str) -> dict[str, Any]:
     return {
         "reference": view.reference,
-        "course": f"{view.course_code} {view.course_title_sw if language == 'sw' else view.course_title}",
+        "course": course_name(view, language),
         "start": format_date(view.start_date, language),
         "end": format_date(view.end_date, language),
         "campus": view.campus,
