@@ -119,6 +119,14 @@ _EMPLOYER_PREFIX = re.compile(
     r"(?:the\s+(?=\w))?",
     re.IGNORECASE,
 )
+# "my number is 20231234", "namba yangu ni 20231234": only when the personal number
+# is the question (alone, "my number" could be a phone number).
+_NUMBER_PREFIX = re.compile(
+    r"^\s*(?:(?:actually|sorry|correction|samahani|hapana)[\s,:;-]+)*"
+    r"(?:(?:my\s+)?(?:number|no\.?)\s+is|(?:namba|nambari|nambo)\s+(?:yangu\s+)?(?:ni|ni\s+hii)|"
+    r"it'?s|ni)\s*[:,-]?\s*",
+    re.IGNORECASE,
+)
 _NAME_CORRECTION = re.compile(
     r"(?:my\s+(?:full\s+)?names?\s+(?:is|are)|jina\s+langu\s+(?:kamili\s+)?ni|naitwa)\s+(.+)$",
     re.IGNORECASE,
@@ -266,6 +274,8 @@ def interpret(
         values["full_name"] = _strip(_NAME_PREFIX, message.text)
     elif requested_slot == "employer":
         values["employer"] = _strip(_EMPLOYER_PREFIX, message.text)
+    elif requested_slot == "personal_number":
+        values["personal_number"] = _strip(_NUMBER_PREFIX, message.text)
     else:
         values[requested_slot] = message.text.strip()
     return values

@@ -18,7 +18,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.config import PROJECT_ROOT, Settings
 
@@ -53,19 +52,26 @@ def service_environment(env: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def services(env: dict[str, str]) -> list[Service]:
-    bin_dir = Path(sys.executable).parent
     action_port, rasa_port = env["ACTION_SERVER_PORT"], env["RASA_PORT"]
+    # Both servers start under bot.log_masking: no officer's email, phone or
+    # personal number reaches their logs (DPA 2019 s.25, issue 4).
+    masked = [sys.executable, "-m", "bot.log_masking"]
+    # Rasa reads LOG_LEVEL itself; the action server needs a flag.
+    debug = env.get("LOG_LEVEL", "").upper() == "DEBUG"
     model = env.get("MODEL_PATH", str(PROJECT_ROOT / "models"))
     return [
         Service(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", action_port],
+            [
+                *masked, "rasa_sdk", "--actions", "actions", "--port", action_port,
+                *(["--debug"] if debug else []),
+            ],
             f"http://localhost:{action_port}/health",
         ),
         Service(
             "rasa",
             [
-                str(bin_dir / "rasa"), "run",
+                *masked, "rasa", "run",
                 "--model", model,
                 "--port", rasa_port,
                 "--enable-api",

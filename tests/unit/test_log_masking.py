@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.log_masking import PersonalDataFilter, mask_personal_data
+from bot.log_masking import PersonalDataFilter, install, mask_personal_data
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,36 @@ def test_the_filter_masks_formatted_messages_and_tracebacks(caplog) -> None:
     assert caplog.records[0].getMessage() == "could not reach [email] at [phone]"
     assert "20231234" not in caplog.text and "[number]" in caplog.text
     assert "otieno@gmail.com" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        ("\\tfull_name: Jane Wanjiku\\n\\temployer: Ministry of Health\\n",
+         "\\tfull_name: [redacted]\\n\\temployer: [redacted]\\n"),
+        ("SlotSet(key: full_name, value: Jane Wanjiku)", "SlotSet(key: full_name, value: [redacted])"),
+        ("{'full_name': 'Jane Wanjiku', 'course': 'DGP-202'}",
+         "{'full_name': '[redacted]', 'course': 'DGP-202'}"),
+        ("\\tfull_name: None\\n", "\\tfull_name: None\\n"),
+    ],
+)  # fmt: skip
+def test_name_like_slot_values_are_masked(line: str, masked: str) -> None:
+    assert mask_personal_data(line) == masked
+
+
+def test_install_masks_records_of_loggers_and_handlers_configured_later() -> None:
+    import io
+
+    previous = logging.getLogRecordFactory()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("msaidizi.test.install")
+    try:
+        install()
+        install()  # idempotent: one mask, not two factories
+        logger.addHandler(handler)  # added after install, as Rasa and Sanic do
+        logger.warning("officer %s, phone %s", "wanjiku@ict.go.ke", "0711 222 333")
+    finally:
+        logger.removeHandler(handler)
+        logging.setLogRecordFactory(previous)
+    assert stream.getvalue() == "officer [email], phone [phone]\n"

@@ -607,3 +607,12 @@ def test_a_worded_yes_answers_the_prerequisite_question_whatever_the_intent(inte
     assert interpret(message, "prerequisite_declared", prerequisites=["DLF-101"]) == {
         "prerequisite_declared": True
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["namba yangu ni 20195837", "my number is 20195837", "nambari ni 20195837", "it's 20195837"],
+)
+def test_my_number_is_answers_the_personal_number_question(text: str) -> None:
+    values = interpret(said(text, "inform", 0.7), "personal_number")
+    assert values == {"personal_number": "20195837"}
