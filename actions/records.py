@@ -31,9 +31,10 @@ from actions.common import (
 from actions.database import DatabaseUnavailable, in_transaction
 from actions.forms import HelpdeskForm
 from actions.registration import AskForSlot, reset_events
-from bot import course_info, eligibility, officers, records, replies
+from bot import course_info, data_rights, eligibility, officers, records, replies
 from bot.answers import course_name, enrolment_params, status_answer
 from bot.config import get_settings
+from bot.data_rights import DataRequestKind, DataRequestOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,31 @@ async def _enrolments(context: Context) -> list[officers.EnrolmentView]:
         return []
     officer_id = context.officer.id
     return await in_transaction(lambda session: officers.enrolments_of(session, officer_id))
+
+
+async def record_request(
+    tracker: Tracker,
+    kind: DataRequestKind,
+    outcome: DataRequestOutcome,
+    officer_id: int | None = None,
+    detail: str | None = None,
+) -> None:
+    """Writes the accountability record; a database failure here is logged, never
+    hidden from the operator, and does not undo what the officer was told."""
+    channel, _ = identity(tracker)
+    try:
+        await in_transaction(
+            lambda session: data_rights.record_request(
+                session,
+                kind=kind,
+                outcome=outcome,
+                channel=channel,
+                officer_id=officer_id,
+                detail=detail,
+            )
+        )
+    except DatabaseUnavailable:
+        logger.error("could not record a %s request (%s)", kind.value, outcome.value)
 
 
 def failed_proofs(tracker: Tracker) -> int:
@@ -418,6 +444,11 @@ class ActionSubmitUpdateDetails(Action):
             say(dispatcher, tracker, "service_unavailable")
             return []
         field_name = replies.render(f"field_{field}", lang)
+        # Rectification (DPA 2019 s.40) is a data request too: recorded, by field.
+        await record_request(
+            tracker, DataRequestKind.RECTIFICATION, DataRequestOutcome.COMPLETED, officer_id,
+            detail=field if changed else f"{field} (unchanged)",
+        )  # fmt: skip
         if not changed:
             say(dispatcher, tracker, "details_unchanged", field=field_name)
             return reset_events()

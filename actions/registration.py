@@ -45,6 +45,10 @@ RESET_SLOTS = tuple(s for s in registration.FORM_SLOTS if s != "course") + (
     "detail_value",
     "verified",
     "service_unavailable",
+    # data rights (actions/data_rights.py)
+    "export_format",
+    "erase_confirmed",
+    "consent_withdrawal_confirmed",
 )
 
 
@@ -497,7 +501,11 @@ class ActionFormReprompt(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         requested = tracker.get_slot("requested_slot")
-        if requested in registration.YES_NO_SLOTS or requested in ("withdraw_confirmed",):
+        if requested in registration.YES_NO_SLOTS or requested in (
+            "withdraw_confirmed",
+            "erase_confirmed",
+            "consent_withdrawal_confirmed",
+        ):
             say(dispatcher, tracker, "yes_or_no")
         else:
             say(dispatcher, tracker, "form_reprompt")

@@ -222,10 +222,32 @@ def find_course_mentions(text: str, names: CourseNames | None = None) -> list[tu
             i += 1
             continue
         n, code = best
-        found.append(CourseMention(code, words[i][1], words[i + n - 1][2]))
+        start, end = words[i][1], words[i + n - 1][2]
+        if not _names_the_law(text, start, end):
+            found.append(CourseMention(code, start, end))
         i += n
     found.sort(key=lambda m: m.start)
     return [(m.code, m.start, m.end) for m in found]
+
+
+# "data protection" names DGP-202, but "the Data Protection Act", "data protection
+# officer" and "sheria ya ulinzi wa data" name the law (issue 4), not the course.
+_LAW_NAMES = {"data protection", "ulinzi wa data"}
+_LAW_AFTER = re.compile(
+    r"\s*(?:act|law|laws|regulations?|officer|officers|commissioner|impact|principles?|"
+    r"rights?|policy|policies|compliance|breach|,?\s*2019|\(general\))\b",
+    re.IGNORECASE,
+)
+_LAW_BEFORE = re.compile(
+    r"\b(?:sheria|kanuni|afisa|maafisa|kamishna|haki|ofisi|tathmini|uvunjaji)\s+(?:ya|wa|za)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _names_the_law(text: str, start: int, end: int) -> bool:
+    if text[start:end].lower() not in _LAW_NAMES:
+        return False
+    return bool(_LAW_AFTER.match(text, end) or _LAW_BEFORE.search(text[:start]))
 
 
 def course_codes(text: str, names: CourseNames | None = None) -> list[str]:

@@ -117,6 +117,8 @@ class HeldOutMessage(NamedTuple):
     intent: str
     language: str
     entities: list[dict[str, Any]]
+    #: For a retrieval intent, the full label ("data_protection/breach_controller").
+    response_key: str | None = None
 
 
 def load_heldout(folder: Path = HELDOUT_DIR) -> list[HeldOutMessage]:
@@ -143,7 +145,15 @@ def load_heldout(folder: Path = HELDOUT_DIR) -> list[HeldOutMessage]:
                 {k: e[k] for k in ("entity", "value", "start", "end")}
                 for e in message.get("entities") or []
             ]
-            items.append(HeldOutMessage(text, message.get("intent"), language, entities))
+            items.append(
+                HeldOutMessage(
+                    text,
+                    message.get("intent"),
+                    language,
+                    entities,
+                    message.get("intent_response_key"),
+                )
+            )
     return items
 
 
@@ -248,6 +258,87 @@ def intent_accuracy(parse: ParseFunction, items: Iterable[HeldOutMessage]) -> In
     return report
 
 
+@dataclass
+class TopicReport:
+    """For retrieval intents (``data_protection``): how many held-out questions were
+    routed to the right answer — the right intent *and* the right topic
+    (``data_protection/<topic>``), since a wrong topic gives a wrong answer."""
+
+    total: int = 0
+    correct: int = 0
+    by_language: dict[str, Score] = field(default_factory=dict)
+    by_topic: dict[str, Score] = field(default_factory=dict)
+    misses: list[Miss] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    def accuracy_in(self, *languages: str) -> float:
+        scores = [self.by_language[lang] for lang in languages if lang in self.by_language]
+        total = sum(s.total for s in scores)
+        return sum(s.correct for s in scores) / total if total else 0.0
+
+    def as_text(self) -> str:
+        en, sw = self.accuracy_in("en"), self.accuracy_in("sw", "mixed")
+        lines = [
+            f"topics of retrieval intents on the held-out set: {self.correct}/{self.total}"
+            f" = {self.accuracy:.1%}  (en {en:.1%}, sw+mixed {sw:.1%},"
+            f" {len(self.by_topic)} topics)"
+        ]
+        for topic, score in sorted(self.by_topic.items()):
+            if score.correct < score.total:
+                lines.append(f"  {topic}: {score.correct}/{score.total}")
+        for miss in self.misses:
+            confidence = "" if miss.confidence is None else f" ({miss.confidence:.2f})"
+            lines.append(
+                f"  miss [{miss.language}] {miss.text!r}: expected {miss.expected}, "
+                f"got {miss.got}{confidence}"
+            )
+        return "\n".join(lines)
+
+
+def selected_response(parsed: dict[str, Any], intent: str) -> tuple[str | None, float | None]:
+    """The response key the ResponseSelector chose for retrieval ``intent``."""
+    selector = (parsed.get("response_selector") or {}).get(intent) or {}
+    response = selector.get("response") or {}
+    return response.get("intent_response_key"), response.get("confidence")
+
+
+def topic_accuracy(parse: ParseFunction, items: Iterable[HeldOutMessage]) -> TopicReport:
+    """Scores the held-out messages of retrieval intents: right only if the top
+    intent is the retrieval intent and the selected response is the labelled one."""
+    report = TopicReport()
+    for item in items:
+        if not item.response_key:
+            continue
+        parsed = parse(item.text) or {}
+        got_intent = (parsed.get("intent") or {}).get("name")
+        key, confidence = selected_response(parsed, item.intent)
+        got = key if got_intent == item.intent else got_intent
+        right = got == item.response_key
+        report.total += 1
+        report.correct += int(right)
+        report.by_language.setdefault(item.language, Score()).add(right)
+        report.by_topic.setdefault(item.response_key, Score()).add(right)
+        if not right:
+            report.misses.append(Miss(item.text, item.language, item.response_key, got, confidence))
+    return report
+
+
+def remembered(parse: ParseFunction) -> ParseFunction:
+    """``parse`` that parses each distinct text once (intents and topics are scored
+    from the same parse)."""
+    seen: dict[str, dict[str, Any]] = {}
+
+    def parse_once(text: str) -> dict[str, Any]:
+        if text not in seen:
+            seen[text] = parse(text)
+        return seen[text]
+
+    return parse_once
+
+
 def newest_model(folder: Path = MODELS_DIR) -> Path | None:
     """The ``*.tar.gz`` in ``folder`` with the latest modification time, or None when
     nothing has been trained. (``make train`` writes one file, msaidizi.tar.gz; Rasa
@@ -342,15 +433,19 @@ def main(argv: list[str] | None = None) -> int:
     items = load_heldout()
     if args.url:
         print(f"held-out NLU set: {len(items)} messages, server {args.url}")
-        print(intent_accuracy(http_parser(args.url), items).as_text())
+        parse = remembered(http_parser(args.url))
+        print(intent_accuracy(parse, items).as_text())
+        print(topic_accuracy(parse, items).as_text())
         return 0
     model = args.model or newest_model()
     if model is None:
         print(f"held-out NLU set: no trained model in {MODELS_DIR} (run `make train`)")
         return 0
     print(f"held-out NLU set: {len(items)} messages, model {model}")
-    with ModelParser(model) as parse:
+    with ModelParser(model) as model_parser:
+        parse = remembered(model_parser)
         print(intent_accuracy(parse, items).as_text())
+        print(topic_accuracy(parse, items).as_text())
     return 0
 
 

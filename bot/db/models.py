@@ -8,7 +8,9 @@ with ``psql``) live here as constraints rather than only in Python:
 - ``0 <= seats_taken <= capacity`` on every cohort, so a bug cannot overbook;
 - at most one not-yet-closed hand-off request per chat sender;
 - status values are checked against :class:`EnrolmentStatus` /
-  :class:`HandoffStatus`, the one place the names are spelled.
+  :class:`HandoffStatus` (and a data-rights request's kind and outcome against
+  :class:`DataRequestKind` / :class:`DataRequestOutcome`), the one place the
+  names are spelled.
 
 Timestamps are timezone-aware UTC in Python on both databases (see
 :class:`UTCDateTime`). The migrations in ``bot/db/migrations/versions/`` (0001
@@ -96,6 +98,27 @@ class HandoffStatus(str, enum.Enum):
 
 #: Hand-off requests that are still live; a sender may have at most one.
 LIVE_HANDOFF_STATUSES: tuple[HandoffStatus, ...] = (HandoffStatus.OPEN, HandoffStatus.ASSIGNED)
+
+
+class DataRequestKind(str, enum.Enum):
+    """Which of the officer's rights under the Data Protection Act 2019 a request
+    used (s.26: access and a copy, rectification, erasure; s.32: withdrawing
+    consent)."""
+
+    ACCESS = "access"
+    EXPORT = "export"
+    RECTIFICATION = "rectification"
+    ERASURE = "erasure"
+    CONSENT_WITHDRAWAL = "consent_withdrawal"
+
+
+class DataRequestOutcome(str, enum.Enum):
+    """How a data-rights request ended."""
+
+    COMPLETED = "completed"
+    REFUSED_UNVERIFIED = "refused_unverified"  # the asker did not prove who they are
+    CANCELLED = "cancelled"  # the officer changed their mind when asked to confirm
+    FAILED = "failed"  # something broke; staff must finish it
 
 
 class TermsOfService(str, enum.Enum):
@@ -300,6 +323,10 @@ class Officer(Base):
 
     Most columns are nullable because only what a task needs is collected, and
     interns and attachés have no job group or personal number.
+
+    An erased officer (:func:`bot.data_rights.erase_officer`) keeps the row, so
+    enrolments and consents still count, but no personal data: the name is
+    "[erased]", the contact columns are NULL and ``erased_at`` says when.
     """
 
     __tablename__ = "officers"
@@ -316,6 +343,7 @@ class Officer(Base):
     updated_at: Mapped[datetime] = Column(
         UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
     )
+    erased_at: Mapped[datetime | None] = Column(UTCDateTime())  # None: not erased
 
     identities: Mapped[list[ChannelIdentity]] = relationship(
         "ChannelIdentity", back_populates="officer", cascade="all, delete-orphan"
@@ -419,8 +447,9 @@ class Consent(Base):
     """Proof of consent (DPA 2019 s.32: the controller must be able to show it).
 
     Recorded against the chat identity before an officer record exists, linked to
-    the officer once there is one; kept (officer link cleared) if the officer is
-    erased, since withdrawal does not make past processing unlawful.
+    the officer once there is one. Kept when the officer is erased, since
+    withdrawal does not make past processing unlawful: the officer link stays (to
+    the anonymised row) and the chat address becomes "[erased]".
     """
 
     __tablename__ = "consents"
@@ -478,3 +507,35 @@ class HandoffRequest(Base):
 
     def __repr__(self) -> str:
         return f"<HandoffRequest {self.reference} {self.status.value}>"
+
+
+class DataRequest(Base):
+    """One data-rights request (DPA 2019 s.26, s.32) and how it ended: the
+    controller's accountability record of what was asked, when, and the outcome.
+
+    Never personal data: ``detail`` holds things like "json" or "2 enrolments
+    withdrawn", and a request from someone who could not prove who they are has
+    no officer. Kept when the officer is erased (the row is anonymised, not
+    deleted); the link is cleared only if an officer row is ever deleted.
+    """
+
+    __tablename__ = "data_requests"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    officer_id: Mapped[int | None] = Column(Integer, ForeignKey("officers.id", ondelete="SET NULL"))
+    kind: Mapped[DataRequestKind] = Column(EnumText(DataRequestKind), nullable=False)
+    outcome: Mapped[DataRequestOutcome] = Column(EnumText(DataRequestOutcome), nullable=False)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    requested_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    completed_at: Mapped[datetime | None] = Column(UTCDateTime())
+    detail: Mapped[str | None] = Column(String(200))
+
+    __table_args__ = (
+        CheckConstraint(sql_in("kind", DataRequestKind), name="kind"),
+        CheckConstraint(sql_in("outcome", DataRequestOutcome), name="outcome"),
+        Index("ix_data_requests_officer_id", "officer_id"),
+        Index("ix_data_requests_requested_at", "requested_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<DataRequest {self.id} {self.kind.value} {self.outcome.value}>"

@@ -13,7 +13,8 @@ typed (``text[start:end]``):
 - ``reference``: ``KSG-7F3K9Q`` (or ``HLP-…``), by
   :func:`bot.reference.normalise_reference`; a code without its prefix only after
   a cue ("ref", "kumbukumbu");
-- ``terms_of_service``: ``intern`` or ``attache``, by keyword.
+- ``terms_of_service``: ``intern`` or ``attache``, by keyword;
+- ``export_format``: ``json`` or ``csv`` (also for "excel", "spreadsheet"), by keyword.
 
 The rules run in a fixed order and each claims the characters it used, so one
 piece of text is one entity only: emails first (the digits and words inside an
@@ -194,6 +195,7 @@ def extract_entities(
     found += _personal_numbers(text, taken, pattern)
     found += _terms_of_service(text, taken)
     found += _languages(text, taken)
+    found += _export_formats(text, taken)
 
     entities: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
@@ -425,6 +427,24 @@ def _languages(text: str, taken: _Spans) -> list[_Found]:
         for match in pattern.finditer(text):
             if taken.free(match.start(), match.end()):
                 found.append(_Found("language", value, match.start(), match.end()))
+    return found
+
+
+# --- export formats (a copy of the officer's data, issue 4) -------------------------
+EXPORT_FORMAT = "export_format"
+_EXPORT_FORMATS = {
+    "json": re.compile(r"(?<![\w.])json(?![\w])", re.IGNORECASE),
+    "csv": re.compile(r"(?<![\w.])(?:csv|excel|spreadsheet)(?![\w])", re.IGNORECASE),
+}
+
+
+def _export_formats(text: str, taken: _Spans) -> list[_Found]:
+    found = []
+    for value, pattern in _EXPORT_FORMATS.items():
+        for match in pattern.finditer(text):
+            if taken.free(match.start(), match.end()):
+                taken.add(match.start(), match.end())
+                found.append(_Found(EXPORT_FORMAT, value, match.start(), match.end()))
     return found
 
 

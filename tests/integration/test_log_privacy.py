@@ -58,7 +58,9 @@ def test_a_whole_registration_logs_no_email_phone_or_personal_number(
     assert re.search(r"KSG-[A-Z0-9]{6}", confirmation), confirmation
     # The officer sees their details; the log must not.
     assert EMAIL in "\n".join(m.get("text") or "" for m in replies[-2])
-    debug_stack.say(sender, "asante")  # one more turn: the registration's events flushed
+    debug_stack.say(
+        sender, "sawa mkuu, shukrani kwa usajili huu"
+    )  # one more turn: the registration's events flushed
     log = "".join(debug_stack.output)
     (tmp_path / "servers.log").write_text(log)  # kept for a look when this fails
 

@@ -17,15 +17,21 @@ from bot.evaluate import (
     HeldOutMessage,
     IntentReport,
     ModelParser,
+    TopicReport,
     intent_accuracy,
     load_heldout,
     newest_model,
+    remembered,
+    topic_accuracy,
 )
 
 pytestmark = pytest.mark.integration
 
 OVERALL = 0.90
 PER_LANGUAGE = 0.85
+# Data Protection Act questions (issue 4): the right answer for >= 95% of them.
+DPA_TOPICS = 0.95
+DPA_MIN_QUESTIONS = 60
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +49,21 @@ def parser() -> Iterator[ModelParser]:
 
 
 @pytest.fixture(scope="module")
-def report(parser: ModelParser, heldout: list[HeldOutMessage]) -> IntentReport:
-    scored = intent_accuracy(parser, heldout)
+def parse(parser: ModelParser):  # noqa: ANN201 - a ParseFunction
+    return remembered(parser)
+
+
+@pytest.fixture(scope="module")
+def report(parser: ModelParser, parse, heldout: list[HeldOutMessage]) -> IntentReport:  # noqa: ANN001
+    scored = intent_accuracy(parse, heldout)
     print(f"\nmodel {parser.model_path}\n{scored.as_text()}")
+    return scored
+
+
+@pytest.fixture(scope="module")
+def topics(parse, heldout: list[HeldOutMessage]) -> TopicReport:  # noqa: ANN001
+    scored = topic_accuracy(parse, heldout)
+    print(f"\n{scored.as_text()}")
     return scored
 
 
@@ -67,3 +85,9 @@ def test_english_intent_accuracy(report: IntentReport) -> None:
 def test_kiswahili_and_mixed_intent_accuracy(report: IntentReport) -> None:
     # Both are answered in Kiswahili (contract §4), so they are held to one figure.
     assert report.accuracy_in("sw", "mixed") >= PER_LANGUAGE, report.as_text()
+
+
+def test_data_protection_questions_get_the_right_answer(topics: TopicReport) -> None:
+    assert topics.total >= DPA_MIN_QUESTIONS, f"only {topics.total} held-out DPA questions"
+    assert {"en", "sw"} <= set(topics.by_language), "DPA questions in both languages"
+    assert topics.accuracy >= DPA_TOPICS, topics.as_text()

@@ -139,3 +139,19 @@ def test_administrators_can_add_names(tmp_path: Path) -> None:
     path.write_text("names:\n  CLD-201:\n    sw: [kozi ya mawingu]\n")
     names = load_course_names(path, ["CLD-201"])
     assert course_code("nataka kozi ya mawingu", names) == "CLD-201"
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("what does the Data Protection Act say about photos?", []),
+        ("who is our data protection officer", []),
+        ("sheria ya ulinzi wa data inasema nini kuhusu picha", []),
+        ("haki za ulinzi wa data ni zipi", []),
+        ("I'd like to do the data protection course", ["DGP-202"]),
+        ("nataka kozi ya ulinzi wa data", ["DGP-202"]),
+        ("Data Governance and Data Protection Act", ["DGP-202"]),  # the full title is the course
+    ],
+)
+def test_the_data_protection_act_is_not_the_course(text: str, codes: list[str]) -> None:
+    assert course_codes(text) == codes

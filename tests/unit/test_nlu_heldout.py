@@ -28,6 +28,8 @@ from bot.evaluate import (
     intent_accuracy,
     load_heldout,
     newest_model,
+    remembered,
+    topic_accuracy,
 )
 from bot.job_groups import job_group
 from bot.reference import normalise_reference
@@ -44,8 +46,18 @@ SIZES = {
     "update_details": 25,
     "stop": 25,
     "inform": 40,
+    # issue 4: Data Protection Act questions (33 topics x 3) and the data-rights intents
+    "data_protection": 99,
+    "privacy_notice": 12,
+    "my_data_access": 12,
+    "data_export": 12,
+    "my_data_erase": 12,
+    "withdraw_consent": 12,
 }
-ENTITY_TYPES = {"course", "job_group", "email", "phone_number", "personal_number", "reference"}
+ENTITY_TYPES = {
+    "course", "job_group", "email", "phone_number", "personal_number", "reference",
+    "export_format",
+}  # fmt: skip
 
 SAMPLE = """\
 version: "3.1"
@@ -92,7 +104,7 @@ def test_loader_reads_text_intent_language_and_entities(tmp_path: Path) -> None:
         ("acha hii form", "stop", "mixed"),
     ]
     assert items[0].entities == [{"entity": "course", "value": "CLD-201", "start": 29, "end": 34}]
-    text, intent, language, entities = items[1]  # a plain tuple too
+    text, intent, language, entities, _ = items[1]  # a plain tuple too
     assert text[entities[0]["start"] : entities[0]["end"]] == "JG K"
     assert items[2].entities == []
 
@@ -157,6 +169,10 @@ def _normalised(entity_type: str, written: str) -> str | None:
         return is_valid_personal_number(written, r"^\d{6,10}$").value
     if entity_type == "reference":
         return normalise_reference(written)
+    if entity_type == "export_format":
+        return {"json": "json", "csv": "csv", "excel": "csv", "spreadsheet": "csv"}.get(
+            written.lower()
+        )
     raise AssertionError(f"unexpected entity type {entity_type}")
 
 
@@ -334,7 +350,7 @@ def test_main_scores_a_server_and_prints_the_table(
     assert evaluate.main(["--url", fake_server]) == 0
     out = capsys.readouterr().out
     assert "language detector:" in out
-    assert "held-out NLU set: 240 messages" in out
+    assert f"held-out NLU set: {len(load_heldout())} messages" in out
     assert re.search(r"^  list_courses(\s+\d+/\d+){4}$", out, re.M)
 
 
@@ -347,3 +363,41 @@ def test_main_without_a_model_says_so_and_trains_nothing(
     out = capsys.readouterr().out
     assert "language detector:" in out
     assert "no trained model" in out and "make train" in out
+
+
+def _parsed(intent: str, key: str | None = None) -> dict:
+    selector = {"data_protection": {"response": {"intent_response_key": key, "confidence": 0.9}}}
+    return {"intent": {"name": intent, "confidence": 0.9}, "response_selector": selector}
+
+
+def test_a_topic_counts_only_with_the_right_intent_and_the_right_answer() -> None:
+    items = [
+        HeldOutMessage("q1", "data_protection", "en", [], "data_protection/fines"),
+        HeldOutMessage("q2", "data_protection", "sw", [], "data_protection/dpo"),
+        HeldOutMessage("q3", "data_protection", "mixed", [], "data_protection/dpia"),
+        HeldOutMessage("not a topic", "stop", "en", []),
+    ]
+    answers = {
+        "q1": _parsed("data_protection", "data_protection/fines"),
+        "q2": _parsed("data_protection", "data_protection/dpia"),  # wrong answer
+        "q3": _parsed("privacy_notice", "data_protection/dpia"),  # wrong intent
+    }
+    report = topic_accuracy(answers.__getitem__, items)
+    assert (report.total, report.correct) == (3, 1)
+    assert report.accuracy_in("sw", "mixed") == 0.0 and report.accuracy_in("en") == 1.0
+    assert [m.got for m in report.misses] == ["data_protection/dpia", "privacy_notice"]
+    assert "1/3" in report.as_text() and "miss [sw] 'q2'" in report.as_text()
+
+
+def test_remembered_parses_each_text_once() -> None:
+    calls: list[str] = []
+
+    def parse(text: str) -> dict:
+        calls.append(text)
+        return {"intent": {"name": "stop"}}
+
+    once = remembered(parse)
+    once("acha")
+    once("acha")
+    once("stop")
+    assert calls == ["acha", "stop"]

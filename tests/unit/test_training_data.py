@@ -14,7 +14,13 @@ from tests.unit.test_domain import plain, training_examples
 ROOT = Path(__file__).resolve().parents[2]
 # The contract's own examples (contract §2 and the foundation issue's acceptance):
 # officers do type exactly these, and the bot must know them.
-CONTRACT_EXAMPLES = {"habari", "hello"}
+CONTRACT_EXAMPLES = {
+    "habari",
+    "hello",
+    "what data do you hold about me",
+    "delete my data",
+    "how soon must a breach be reported",
+}
 
 
 def normalise(text: str) -> str:
