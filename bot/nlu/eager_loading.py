@@ -9,7 +9,6 @@ tracing): the whole model now loads in about 5 s and ``make run`` restarts in ab
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from rasa.core.policies.ted_policy import TEDPolicy
@@ -19,37 +18,53 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.nlu.selectors.response_selector import ResponseSelector
-from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_RESPONSE_KEY,
+    RESPONSE_IDENTIFIER_DELIMITER,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from rasa.utils.tensorflow.constants import RUN_EAGERLY
+from rasa.utils.tensorflow.constants import RANKING_LENGTH, RUN_EAGERLY
 
 from bot.config import get_settings
 
-MAX_PER_TOPIC = "max_examples_per_retrieval_topic"
+TOPICS_AS_LABELS = "retrieval_topics_as_labels"
 
 
-def capped_retrieval_topics(training_data: TrainingData, cap: int) -> TrainingData:
-    """``training_data`` with at most ``cap`` examples per retrieval topic
-    (``data_protection/<topic>``); other examples are all kept."""
-    kept: list[Message] = []
-    by_topic: dict[str, list[Message]] = {}
-    for message in training_data.training_examples:
-        topic = message.get(INTENT_RESPONSE_KEY)
-        if topic and message.get(INTENT):
-            by_topic.setdefault(topic, []).append(message)
-        else:
-            kept.append(message)
-    for messages in by_topic.values():
-        ranked = sorted(messages, key=lambda m: hashlib.sha1(str(m.get(TEXT)).encode()).hexdigest())
-        kept.extend(ranked[:cap])
+def topics_as_intents(training_data: TrainingData) -> TrainingData:
+    """``training_data`` with each retrieval example labelled by its topic
+    (``data_protection/consent``) instead of its retrieval intent. Copies: the
+    ResponseSelector trains on the same messages and must see them unchanged."""
+    examples = [
+        Message(
+            data={**message.data, INTENT: message.get(INTENT_RESPONSE_KEY)},
+            output_properties=set(message.output_properties),
+            time=message.time,
+            features=message.features,
+        )
+        if message.get(INTENT_RESPONSE_KEY) and message.get(INTENT)
+        else message
+        for message in training_data.training_examples
+    ]
     return TrainingData(
-        training_examples=kept,
+        training_examples=examples,
         entity_synonyms=training_data.entity_synonyms,
         regex_features=training_data.regex_features,
         lookup_tables=training_data.lookup_tables,
         responses=training_data.responses,
     )
+
+
+def merge_topics(ranking: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An intent ranking with every ``intent/topic`` label folded into ``intent``,
+    whose confidence is the sum of its topics' (the probability of the intent)."""
+    merged: dict[str, float] = {}
+    for entry in ranking:
+        name = str(entry["name"]).split(RESPONSE_IDENTIFIER_DELIMITER, 1)[0]
+        merged[name] = merged.get(name, 0.0) + float(entry["confidence"])
+    ranked = sorted(merged.items(), key=lambda item: -item[1])
+    return [{"name": name, "confidence": confidence} for name, confidence in ranked]
 
 
 def _eager(config: dict[str, Any]) -> dict[str, Any]:
@@ -66,25 +81,41 @@ def _eager(config: dict[str, Any]) -> dict[str, Any]:
     is_trainable=True,
 )
 class EagerLoadingDIETClassifier(DIETClassifier):
-    """Rasa's DIETClassifier, loaded eagerly, and trained with the retrieval
-    intent's examples capped per topic.
+    """Rasa's DIETClassifier, loaded eagerly; optionally trained with the topics of
+    a retrieval intent as its labels.
 
-    ``data_protection`` has 33 topics and ~25 questions each (the ResponseSelector
-    needs them all to tell topics apart); to DIET it is one intent with ten times
-    the examples of any other, and it learned to claim anything mentioning
-    "personal", "ministry" or "data". ``max_examples_per_retrieval_topic`` keeps
-    that many per topic (chosen by a stable hash of the text, so training stays
-    reproducible) for DIET only: the intent still sees every topic, and the
-    ResponseSelector still trains on everything. None keeps everything.
+    ``data_protection`` has 33 topics of ~27 questions each (the ResponseSelector
+    needs them all); as one intent it has ten times the examples of any other, and
+    DIET learned to claim anything that mentions "personal", "ministry" or "data".
+    With ``retrieval_topics_as_labels``, DIET learns each topic as a label of its
+    own — classes the size of the other intents — and reports the retrieval intent
+    with the summed confidence of its topics, so everything after it (the
+    FallbackClassifier, the rules) sees ``data_protection`` as usual. The
+    ResponseSelector still picks the answer.
     """
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DIETClassifier.get_default_config(), MAX_PER_TOPIC: None}
+        return {**DIETClassifier.get_default_config(), TOPICS_AS_LABELS: False}
 
     def train(self, training_data: TrainingData) -> Resource:
-        cap = self.component_config.get(MAX_PER_TOPIC)
-        return super().train(capped_retrieval_topics(training_data, cap) if cap else training_data)
+        if self.component_config.get(TOPICS_AS_LABELS):
+            training_data = topics_as_intents(training_data)
+        return super().train(training_data)
+
+    def _predict_label(self, predict_out: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        if not self.component_config.get(TOPICS_AS_LABELS):
+            return super()._predict_label(predict_out)
+        wanted = self.component_config[RANKING_LENGTH]
+        self.component_config[RANKING_LENGTH] = 0  # every label, to sum the topics
+        try:
+            label, ranking = super()._predict_label(predict_out)
+        finally:
+            self.component_config[RANKING_LENGTH] = wanted
+        if not ranking:
+            return label, ranking
+        merged = merge_topics(ranking)
+        return dict(merged[0]), merged[:wanted] if wanted else merged
 
     @classmethod
     def load(
