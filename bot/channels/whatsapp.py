@@ -166,19 +166,16 @@ def reply_messages(
     list for up to 10, numbered text beyond (answered by number)."""
     if len(buttons) > MAX_LIST_ROWS:
         text, buttons = numbered_choices(text, buttons), ()
-    parts = split_text(text, TEXT_LIMIT) or [" "]
     if not buttons:
-        return [text_message(to, part) for part in parts]
+        return [text_message(to, part) for part in split_text(text, TEXT_LIMIT) or [" "]]
     # An interactive body holds 1,024 characters: longer text goes first, alone.
-    lead = split_text(parts[-1], INTERACTIVE_BODY_LIMIT)
-    before = parts[:-1] + lead[:-1]
-    body = lead[-1]
+    before, body = _last_paragraphs(text.strip(), INTERACTIVE_BODY_LIMIT)
     interactive = (
         _reply_buttons(body, buttons)
         if len(buttons) <= MAX_REPLY_BUTTONS
         else _list(body, buttons, language_of_text(text))
     )
-    return [text_message(to, part) for part in before] + [
+    return [text_message(to, part) for part in split_text(before, TEXT_LIMIT)] + [
         {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -187,6 +184,20 @@ def reply_messages(
             "interactive": interactive,
         }
     ]
+
+
+def _last_paragraphs(text: str, limit: int) -> tuple[str, str]:
+    """``text`` as (what comes first, an ending of at most ``limit`` characters),
+    cut at a paragraph, line or word boundary when there is one."""
+    if len(text) <= limit:
+        return "", text or " "
+    tail = text[-limit:]
+    for boundary in ("\n\n", "\n", " "):
+        at = tail.find(boundary)
+        if at != -1:
+            cut = len(text) - limit + at
+            return text[:cut].rstrip(), text[cut:].strip() or " "
+    return text[:-limit], tail
 
 
 def _payload(button: Mapping[str, Any]) -> str:
