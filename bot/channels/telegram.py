@@ -319,7 +319,7 @@ class TelegramInput(RasaTelegramInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             given = request.headers.get(SECRET_HEADER)
-            if given is None:
+            if not given:
                 return response.json({"error": "missing secret token"}, status=401)
             if not same_secret(given, self.secret_token):
                 return response.json({"error": "wrong secret token"}, status=403)
