@@ -88,6 +88,16 @@ def test_an_english_message_gets_an_english_reply(
     assert is_response(sent_to(fake_apis, chat)[0].fields["text"], responses, "utter_greet", "en")
 
 
+def test_start_greets_and_msaidizi_started_without_calling_telegram(
+    channel_stack: ChannelStack, fake_apis: FakeApis, responses: dict
+) -> None:
+    chat = new_chat()
+    post(channel_stack, text_update(chat, "/start"))
+    assert is_response(sent_to(fake_apis, chat)[0].fields["text"], responses, "utter_greet", "en")
+    # Rasa's own channel calls setWebhook at start-up and getMe on every message.
+    assert not fake_apis.calls_to("setWebhook") and not fake_apis.calls_to("getMe")
+
+
 def test_buttons_are_an_inline_keyboard_and_a_press_is_answered_and_acted_on(
     channel_stack: ChannelStack, fake_apis: FakeApis, responses: dict
 ) -> None:

@@ -185,3 +185,42 @@ def test_the_channel_is_built_without_calling_telegram() -> None:
     assert channel.bot_name == "msaidizi_bot" and channel.name() == "telegram"
     with pytest.raises(ValueError, match="lack secret_token"):
         TelegramInput.from_credentials({"access_token": "123:tok", "verify": "b"})
+
+
+def test_set_webhook_registers_the_public_url_with_the_secret(
+    fake: FakeApis, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from bot.channels.telegram import ALLOWED_UPDATES, main
+
+    env = {
+        "TELEGRAM_TOKEN": "555:cli-token",
+        "TELEGRAM_SECRET_TOKEN": "cli_secret",
+        "TELEGRAM_BOT_NAME": "msaidizi_bot",
+        "TELEGRAM_API_BASE_URL": fake.url,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
+    assert main(["set-webhook"]) == 2
+    assert "TELEGRAM_WEBHOOK_URL" in capsys.readouterr().err
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example/webhooks/telegram/webhook")
+    assert main(["set-webhook"]) == 0
+    [call] = fake.calls_to("setWebhook")
+    assert call.path == "/bot555:cli-token/setWebhook"
+    assert call.fields == {
+        "url": "https://bot.example/webhooks/telegram/webhook",
+        "secret_token": "cli_secret",
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+    assert main(["webhook-info"]) == 0 and fake.calls_to("getWebhookInfo")
+
+
+def test_set_webhook_without_telegram_configured_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from bot.channels.telegram import main
+
+    for name in ("TELEGRAM_TOKEN", "TELEGRAM_SECRET_TOKEN", "TELEGRAM_BOT_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["set-webhook"]) == 2
+    assert "TELEGRAM_TOKEN, TELEGRAM_SECRET_TOKEN" in capsys.readouterr().err
