@@ -26,8 +26,12 @@ PHONE_ID = CHANNEL_SETTINGS["WHATSAPP_PHONE_NUMBER_ID"]
 VERSION = CHANNEL_SETTINGS["WHATSAPP_API_VERSION"]
 
 
+OFFICERS: list[str] = []
+
+
 def new_officer() -> str:
-    return f"2547{random.randint(10**7, 10**8 - 1)}"
+    OFFICERS.append(f"2547{random.randint(10**7, 10**8 - 1)}")
+    return OFFICERS[-1]
 
 
 def notification(value: dict) -> dict:
@@ -253,3 +257,9 @@ def test_malformed_or_oversized_bodies_get_a_clean_4xx(
 def test_a_json_body_that_is_not_a_notification_is_ignored(channel_stack: ChannelStack) -> None:
     assert post(channel_stack, b"[1, 2, 3]").status_code == 200
     assert post(channel_stack, b'"text"').status_code == 200
+
+
+def test_no_officer_s_number_reaches_the_logs(channel_stack: ChannelStack) -> None:
+    assert OFFICERS, "run with the tests above"
+    logged = "".join(channel_stack.output)
+    assert not [number for number in OFFICERS if number[3:] in logged]
