@@ -43,7 +43,10 @@ lock: ## re-resolve pyproject.toml into requirements.lock
 $(MODEL): $(STAMP) $(TRAIN_INPUTS)
 	@echo "==> training (data or config changed)"
 	@touch models/.training-started
-	$(BIN)/rasa train --domain domain --fixed-model-name msaidizi --out models --num-threads 2
+	@# Rasa's training cache knows a component by its configuration, not its code:
+	@# when our components' code changed, nothing cached may be reused.
+	$(BIN)/rasa train --domain domain --fixed-model-name msaidizi --out models --num-threads 2 \
+	  $(if $(filter %.py,$?),--force)
 	@# The model is as new as the inputs it was trained on: an edit made during
 	@# training leaves it older than that file, so the next make retrains.
 	@touch -r models/.training-started $@ && rm -f models/.training-started
