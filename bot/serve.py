@@ -11,14 +11,24 @@ half-broken.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
+from bot.channels.credentials import (
+    ChannelConfigError,
+    effective_credentials,
+    enabled_channels,
+    load_base,
+    write_credentials,
+)
 from bot.config import PROJECT_ROOT, Settings
 
 STOP_GRACE_SECONDS = 15
@@ -51,7 +61,9 @@ def service_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def services(env: dict[str, str]) -> list[Service]:
+def services(env: dict[str, str], credentials: Path | None = None) -> list[Service]:
+    """The two servers; Rasa reads ``credentials`` (default: credentials.yml, which
+    enables REST and socket.io only)."""
     action_port, rasa_port = env["ACTION_SERVER_PORT"], env["RASA_PORT"]
     # Both servers start under bot.log_masking: no officer's email, phone or
     # personal number reaches their logs (DPA 2019 s.25, issue 4).
@@ -77,7 +89,7 @@ def services(env: dict[str, str]) -> list[Service]:
                 "--enable-api",
                 "--cors", env.get("RASA_CORS", "*"),
                 "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
-                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+                "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
             ],
             f"http://localhost:{rasa_port}/status",
         ),
@@ -110,7 +122,23 @@ def _stop(running: list[Service]) -> None:
 
 def main() -> int:
     env = service_environment()
-    running = services(env)
+    # Channels with secrets (Telegram, WhatsApp, Twilio) come from the environment:
+    # a half-configured one stops the start here, saying which variables are missing.
+    try:
+        credentials = effective_credentials(load_base(), env)
+        channels = enabled_channels(env)
+    except ChannelConfigError as error:
+        print(f"[msaidizi] cannot start: {error}", file=sys.stderr, flush=True)
+        return 2
+    private_dir = Path(tempfile.mkdtemp(prefix="msaidizi-"))
+    try:
+        return _run(env, write_credentials(credentials, private_dir), channels)
+    finally:
+        shutil.rmtree(private_dir, ignore_errors=True)
+
+
+def _run(env: dict[str, str], credentials: Path, channels: list[str]) -> int:
+    running = services(env, credentials)
     stopping = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -148,7 +176,8 @@ def main() -> int:
                 print(
                     f"[msaidizi] ready in {time.monotonic() - started:.0f}s: "
                     f"Rasa http://localhost:{env['RASA_PORT']} "
-                    f"(REST /webhooks/rest/webhook, socket.io, HTTP API), "
+                    f"(REST /webhooks/rest/webhook, socket.io, HTTP API; "
+                    f"messaging channels: {', '.join(channels) or 'none configured'}), "
                     f"actions http://localhost:{env['ACTION_SERVER_PORT']}. Ctrl-C stops all.",
                     flush=True,
                 )

@@ -5,6 +5,7 @@ its own throw-away databases."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+
+from tests.fake_apis import FakeApis
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "msaidizi.tar.gz"
@@ -46,6 +49,15 @@ def is_kiswahili_variation(variation: dict) -> bool:
 def texts_of(responses: dict, name: str, language: str) -> list[str]:
     """The texts a response can produce in one language (before {placeholders})."""
     return [v["text"] for v in responses[name] if is_kiswahili_variation(v) == (language == "sw")]
+
+
+def is_response(text: str, responses: dict, name: str, language: str) -> bool:
+    """Whether ``text`` is response ``name`` in ``language`` ({placeholders} filled)."""
+    for template in texts_of(responses, name, language):
+        parts = re.split(r"\{[a-z_]+\}", template)
+        if re.fullmatch("(.+?)".join(re.escape(p.strip()) for p in parts), text.strip(), re.S):
+            return True
+    return False
 
 
 @dataclass
@@ -132,6 +144,66 @@ class Stack:
         reply = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
         reply.raise_for_status()
         return reply.json()
+
+
+#: Settings for every messaging channel (bot/channels/), with the platforms' APIs
+#: replaced by a local fake (tests/fake_apis.py) that records what is sent.
+CHANNEL_SETTINGS = {
+    "TELEGRAM_TOKEN": "123456789:TEST-token_for-msaidizi",
+    "TELEGRAM_SECRET_TOKEN": "telegram-secret_0123456789",
+    "TELEGRAM_BOT_NAME": "msaidizi_test_bot",
+    "WHATSAPP_ACCESS_TOKEN": "EAAG-test-access-token",
+    "WHATSAPP_APP_SECRET": "whatsapp-app-secret-for-tests",
+    "WHATSAPP_VERIFY_TOKEN": "whatsapp-verify-token",
+    "WHATSAPP_PHONE_NUMBER_ID": "109876543210",
+    "WHATSAPP_API_VERSION": "v21.0",
+    "TWILIO_ACCOUNT_SID": "AC" + "5" * 32,
+    "TWILIO_AUTH_TOKEN": "twilio-auth-token-for-tests",
+    "TWILIO_NUMBER": "whatsapp:+14155238886",
+    "TWILIO_WEBHOOK_URL": "https://msaidizi.example.go.ke/webhooks/twilio/webhook",
+}
+
+
+@dataclass
+class ChannelStack(Stack):
+    """A running Msaidizi with Telegram, WhatsApp and Twilio enabled, talking to
+    the fake APIs at ``fake_api_url``."""
+
+    fake_api_url: str = ""
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **super().env,
+            **CHANNEL_SETTINGS,
+            "TELEGRAM_API_BASE_URL": self.fake_api_url,
+            "WHATSAPP_API_BASE_URL": self.fake_api_url,
+            "TWILIO_API_BASE_URL": self.fake_api_url,
+        }
+
+    def user_messages(self, sender: str) -> list[str]:
+        """What the bot received from a sender (empty: no bot turn ever ran)."""
+        events = self.tracker(sender).get("events") or []
+        return [e.get("text") for e in events if e.get("event") == "user"]
+
+
+@pytest.fixture(scope="session")
+def fake_apis() -> Iterator[FakeApis]:
+    apis = FakeApis().start()
+    yield apis
+    apis.stop()
+
+
+@pytest.fixture(scope="session")
+def channel_stack(
+    tmp_path_factory: pytest.TempPathFactory, fake_apis: FakeApis
+) -> Iterator[ChannelStack]:
+    """One Msaidizi with every messaging channel on, shared by the channel tests."""
+    running = ChannelStack(tmp_path_factory.mktemp("channel-stack"), fake_api_url=fake_apis.url)
+    running.setup_database()
+    running.start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="session")

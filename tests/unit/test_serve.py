@@ -43,3 +43,27 @@ def test_bootstrap_says_what_to_install_when_python_3_10_is_missing() -> None:
     assert result.returncode == 1
     assert "PYTHON=/bin/false is not a working Python 3.10" in result.stderr
     assert "pyenv install 3.10" in result.stderr
+
+
+def test_a_half_configured_channel_stops_the_start_naming_what_is_missing(
+    monkeypatch, capsys
+) -> None:
+    import subprocess
+
+    from bot import serve
+
+    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", "EAAG-token")
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "verify")
+    monkeypatch.setattr(subprocess, "Popen", None)  # nothing may be started
+    assert serve.main() == 2
+    error = capsys.readouterr().err
+    assert "WhatsApp (Cloud API) is only partly configured" in error
+    assert "WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID" in error
+
+
+def test_rasa_is_given_the_credentials_file_it_is_passed() -> None:
+    from pathlib import Path
+
+    env = service_environment({})
+    rasa = {s.name: s for s in services(env, Path("/tmp/private/credentials.yml"))}["rasa"]
+    assert rasa.command[rasa.command.index("--credentials") + 1] == "/tmp/private/credentials.yml"
