@@ -76,6 +76,14 @@ def test_an_officer_asks_in_kiswahili_picks_a_course_and_a_reload_keeps_the_chat
     assert len([e for e in stack.tracker(sid)["events"] if e["event"] == "user"]) == 3
     page.screenshot(path=str(artifacts / "after-reload.png"), full_page=True)
 
+    # On a shared computer: "New conversation" forgets this one.
+    page.get_by_role("button", name="New conversation").click()
+    expect(page.locator(".msaidizi-message")).to_have_count(1)  # the welcome
+    expect(page.locator("#msaidizi-chat")).to_have_attribute("data-state", "ready")
+    assert session_id(page) not in (None, sid)
+    page.reload()
+    expect(page.locator(".msaidizi-message")).to_have_count(1)
+
 
 def test_nothing_is_fetched_from_outside_localhost(stack: Stack, context) -> None:
     requested: list[str] = []

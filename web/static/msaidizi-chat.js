@@ -342,7 +342,11 @@
     store(HISTORY_KEY, null);
     store(SESSION_KEY, null);
     renderHistory();
-    if (socket && socket.connected) socket.emit("session_request", { session_id: null });
+    if (socket) {
+      // A new socket too, so nothing addressed to the old conversation arrives here.
+      socket.disconnect();
+      socket.connect();
+    }
     input.focus();
   });
 
