@@ -107,5 +107,5 @@ clean: ## remove trained models, test results and caches (keeps .venv and var/)
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 .PHONY: distclean
-distclean: clean ## also remove .venv and the local databases in var/
-	rm -rf $(VENV) var
+distclean: clean ## also remove .venv, web/node_modules and the local databases in var/
+	rm -rf $(VENV) var web/node_modules
