@@ -25,6 +25,13 @@ def ask(page, message: str) -> None:
     page.get_by_label("Your message").press("Enter")
 
 
+def screenshot(page, path) -> None:
+    """The whole conversation, not only what the widget's scroll box shows."""
+    page.locator("#msaidizi-chat").evaluate("e => { e.style.maxHeight = 'none' }")
+    page.screenshot(path=str(path), full_page=True)
+    page.locator("#msaidizi-chat").evaluate("e => { e.style.maxHeight = '' }")
+
+
 def session_id(page) -> str:
     return page.evaluate("localStorage.getItem('msaidizi.session_id')")
 
@@ -42,6 +49,9 @@ def test_an_officer_asks_in_kiswahili_picks_a_course_and_a_reload_keeps_the_chat
     ask(page, "ni kozi gani mnazotoa kwa watumishi wa umma?")
     expect(page.locator(USER)).to_have_count(1)
     expect(page.locator(BOT).filter(has_text="Tuna kozi")).to_have_count(1)  # the sw list
+    # Headings marked *like this* are shown bold, without the asterisks.
+    expect(page.locator(".msaidizi-bot strong").first).to_be_visible()
+    assert "*" not in page.locator(".msaidizi-bot strong").first.inner_text()
     choices = page.locator(".msaidizi-choice")
     expect(choices.first).to_be_visible()
     assert choices.count() >= 5
@@ -54,7 +64,7 @@ def test_an_officer_asks_in_kiswahili_picks_a_course_and_a_reload_keeps_the_chat
     expect(page.locator(USER).last).to_contain_text("CLD-201")
     expect(page.locator(BOT).nth(replies_before)).to_contain_text("CLD-201")
     page.wait_for_timeout(1000)  # any further message of the same turn
-    page.screenshot(path=str(artifacts / "kiswahili-conversation.png"), full_page=True)
+    screenshot(page, artifacts / "kiswahili-conversation.png")
 
     sid = session_id(page)
     tracker = stack.tracker(sid)
@@ -74,7 +84,7 @@ def test_an_officer_asks_in_kiswahili_picks_a_course_and_a_reload_keeps_the_chat
     ask(page, "inachukua muda gani?")
     expect(page.locator(BOT).nth(replies_before)).to_contain_text("Muda")
     assert len([e for e in stack.tracker(sid)["events"] if e["event"] == "user"]) == 3
-    page.screenshot(path=str(artifacts / "after-reload.png"), full_page=True)
+    screenshot(page, artifacts / "after-reload.png")
 
     # On a shared computer: "New conversation" forgets this one.
     page.get_by_role("button", name="New conversation").click()
@@ -147,4 +157,4 @@ def test_the_page_says_so_when_msaidizi_cannot_be_reached(
     page.get_by_role("button", name="Kiswahili").click()
     expect(page.get_by_role("status")).to_contain_text("Msaidizi hapatikani kwa sasa")
     expect(page.get_by_label("Ujumbe wako")).to_have_value("habari")
-    page.screenshot(path=str(artifacts / "unreachable.png"), full_page=True)
+    screenshot(page, artifacts / "unreachable.png")

@@ -219,13 +219,24 @@
     store(HISTORY_KEY, JSON.stringify(history));
   }
 
+  // The bot's replies mark headings *like this* (as Telegram and WhatsApp show
+  // bold); shown bold here too, built as nodes, never as HTML.
+  function formatted(text) {
+    var paragraph = element("p", { class: "msaidizi-text" });
+    text.split(/\*([^*\n]+)\*/).forEach(function (part, index) {
+      if (!part) return;
+      paragraph.append(index % 2 ? element("strong", {}, part) : document.createTextNode(part));
+    });
+    return paragraph;
+  }
+
   function showMessage(item, fresh) {
     var who = item.from === "user" ? "user" : "bot";
     var bubble = element("div", { class: "msaidizi-message msaidizi-" + who });
     bubble.append(
       element("span", { class: "msaidizi-visually-hidden" }, (who === "user" ? t("you") : t("bot")) + ": ")
     );
-    if (item.text) bubble.append(element("p", { class: "msaidizi-text" }, item.text));
+    if (item.text) bubble.append(formatted(item.text));
     if (item.file) {
       if (fresh && item.file.content !== undefined) {
         var blob = new Blob([item.file.content], { type: item.file.mime_type || "text/plain" });
