@@ -7,6 +7,9 @@ BIN       := $(VENV)/bin
 PY        := $(BIN)/python
 STAMP     := $(VENV)/.installed-stamp
 MODEL     := models/msaidizi.tar.gz
+# The chat widget's one npm dependency (socket.io-client), installed from the lock.
+WEB_STAMP := web/node_modules/.npm-ci-stamp
+CHROMIUM  := /usr/bin/chromium
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 # No usage telemetry leaves an officer-facing deployment unless an operator opts in.
@@ -36,6 +39,22 @@ $(STAMP): requirements.lock pyproject.toml
 .PHONY: install
 install: $(STAMP) ## create .venv and install the locked dependencies (only when the lock changed)
 
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the chat widget: install Node.js 18+ (e.g. apt-get install nodejs npm)" >&2; exit 1; }
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+.PHONY: web
+web: $(WEB_STAMP) ## install the chat widget's npm dependency (only when web/package-lock.json changed)
+
+.PHONY: chromium
+chromium: ## install the system Chromium the browser tests drive (apt), unless present
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "==> installing chromium (for the browser tests)"; \
+	  $$sudo apt-get install -y chromium || { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; \
+	fi
+
 .PHONY: lock
 lock: ## re-resolve pyproject.toml into requirements.lock
 	scripts/lock.sh
@@ -59,7 +78,7 @@ db: $(STAMP) ## migrate and seed the enrolment database (DATABASE_URL, default v
 	$(PY) -m bot.db setup
 
 .PHONY: run
-run: $(STAMP) $(MODEL) db ## set up, then start Rasa (5005) and the action server (5055); Ctrl-C stops all
+run: $(STAMP) $(WEB_STAMP) $(MODEL) db ## set up, then start Rasa (5005), the action server (5055) and the chat page (8000); Ctrl-C stops all
 	$(PY) -m bot.serve
 
 .PHONY: validate
@@ -72,7 +91,7 @@ lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff format --check bot actions tests
 
 .PHONY: test
-test: $(STAMP) $(MODEL) lint validate ## every test: unit, integration against real servers, conversation tests
+test: $(STAMP) $(WEB_STAMP) chromium $(MODEL) lint validate ## every test: unit, integration against real servers, browser, conversation tests
 	$(BIN)/pytest -ra
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations \
 	  --fail-on-prediction-errors --out results/conversations
@@ -88,5 +107,5 @@ clean: ## remove trained models, test results and caches (keeps .venv and var/)
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 .PHONY: distclean
-distclean: clean ## also remove .venv and the local databases in var/
-	rm -rf $(VENV) var
+distclean: clean ## also remove .venv, web/node_modules and the local databases in var/
+	rm -rf $(VENV) var web/node_modules

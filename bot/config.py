@@ -38,6 +38,12 @@ class Settings:
     # Pretend today is this date (ISO, e.g. 2026-11-28) when comparing with
     # registration deadlines: for demos and tests of the sample catalogue only.
     catalogue_today: date | None = None
+    # The web page (chat widget, later the support console) and where its widget
+    # finds Rasa's socket.io channel: the address a browser uses, which behind a
+    # proxy is not the one the servers use between themselves.
+    web_host: str = "0.0.0.0"
+    web_port: int = 8000
+    rasa_public_url: str = "http://localhost:5005"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -54,6 +60,11 @@ class Settings:
             catalogue_today=date.fromisoformat(env["CATALOGUE_TODAY"])
             if env.get("CATALOGUE_TODAY")
             else None,
+            web_host=env.get("WEB_HOST") or defaults.web_host,
+            web_port=int(env.get("WEB_PORT") or defaults.web_port),
+            rasa_public_url=(
+                env.get("RASA_PUBLIC_URL") or f"http://localhost:{env.get('RASA_PORT') or 5005}"
+            ).rstrip("/"),
         )
 
 

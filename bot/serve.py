@@ -1,11 +1,12 @@
-"""Starts Msaidizi in the foreground: the action server and the Rasa server.
+"""Starts Msaidizi in the foreground: the action server, the Rasa server and the
+web page with the chat widget.
 
 ``make run`` calls this after setting up the database and the model. Ctrl-C (or
 SIGTERM) stops every process it started and waits for them; if one of them dies,
 the others are stopped too and the exit code says so, so nothing is left running
 half-broken.
 
-    python -m bot.serve            # ports from RASA_PORT / ACTION_SERVER_PORT
+    python -m bot.serve            # ports from RASA_PORT / ACTION_SERVER_PORT / WEB_PORT
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def service_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     settings = Settings.from_env(env)
     action_port = env.setdefault("ACTION_SERVER_PORT", "5055")
     env.setdefault("RASA_PORT", "5005")
+    env.setdefault("WEB_PORT", "8000")
     env.setdefault("ACTION_ENDPOINT_URL", f"http://localhost:{action_port}/webhook")
     env.setdefault("DATABASE_URL", settings.database_url)
     env.setdefault("TRACKER_STORE_URL", settings.tracker_store_url)
@@ -62,9 +64,9 @@ def service_environment(env: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def services(env: dict[str, str], credentials: Path | None = None) -> list[Service]:
-    """The two servers; Rasa reads ``credentials`` (default: credentials.yml, which
-    enables REST and socket.io only)."""
-    action_port, rasa_port = env["ACTION_SERVER_PORT"], env["RASA_PORT"]
+    """The action server, Rasa and the web page; Rasa reads ``credentials``
+    (default: credentials.yml, which enables REST and socket.io only)."""
+    action_port, rasa_port, web_port = env["ACTION_SERVER_PORT"], env["RASA_PORT"], env["WEB_PORT"]
     # Both servers start under bot.log_masking: no officer's email, phone or
     # personal number reaches their logs (DPA 2019 s.25, issue 4).
     masked = [sys.executable, "-m", "bot.log_masking"]
@@ -93,6 +95,9 @@ def services(env: dict[str, str], credentials: Path | None = None) -> list[Servi
             ],
             f"http://localhost:{rasa_port}/status",
         ),
+        # The chat page; its widget finds Rasa at RASA_PUBLIC_URL (default
+        # http://localhost:RASA_PORT).
+        Service("web", [*masked, "bot.web"], f"http://localhost:{web_port}/health"),
     ]  # fmt: skip
 
 
@@ -178,7 +183,8 @@ def _run(env: dict[str, str], credentials: Path, channels: list[str]) -> int:
                     f"Rasa http://localhost:{env['RASA_PORT']} "
                     f"(REST /webhooks/rest/webhook, socket.io, HTTP API; "
                     f"messaging channels: {', '.join(channels) or 'none configured'}), "
-                    f"actions http://localhost:{env['ACTION_SERVER_PORT']}. Ctrl-C stops all.",
+                    f"actions http://localhost:{env['ACTION_SERVER_PORT']}, "
+                    f"chat page http://localhost:{env['WEB_PORT']}/. Ctrl-C stops all.",
                     flush=True,
                 )
             elif time.monotonic() - started > READY_TIMEOUT_SECONDS:

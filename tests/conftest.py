@@ -1,6 +1,6 @@
 """Shared fixtures: the project's real domain, and a real running Msaidizi stack
-(Rasa server + action server started by ``python -m bot.serve``) on free ports with
-its own throw-away databases."""
+(Rasa server + action server + web page, started by ``python -m bot.serve``) on
+free ports with its own throw-away databases."""
 
 from __future__ import annotations
 
@@ -62,11 +62,13 @@ def is_response(text: str, responses: dict, name: str, language: str) -> bool:
 
 @dataclass
 class Stack:
-    """A running Msaidizi: Rasa and the action server, started as `make run` does."""
+    """A running Msaidizi: Rasa, the action server and the web page, started as
+    `make run` does."""
 
     workdir: Path
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
+    web_port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     output: list[str] = field(default_factory=list)
     ready_seconds: float | None = None
@@ -77,6 +79,8 @@ class Stack:
         env.update(
             RASA_PORT=str(self.rasa_port),
             ACTION_SERVER_PORT=str(self.action_port),
+            WEB_PORT=str(self.web_port),
+            RASA_PUBLIC_URL=self.url,
             ACTION_ENDPOINT_URL=f"http://localhost:{self.action_port}/webhook",
             DATABASE_URL=f"sqlite:///{self.workdir / 'msaidizi.db'}",
             TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
@@ -89,6 +93,10 @@ class Stack:
     @property
     def url(self) -> str:
         return f"http://localhost:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://localhost:{self.web_port}"
 
     def setup_database(self) -> None:
         subprocess.run(

@@ -30,11 +30,13 @@ def test_ctrl_c_stops_everything_and_history_survives_a_restart(tmp_path) -> Non
 
     assert first.stop() == 0
     children = [int(p) for p in re.findall(r"\(pid (\d+)\)", "".join(first.output))]
-    assert len(children) == 2
+    assert len(children) == 3  # actions, rasa, web
     assert not any(pid_alive(pid) for pid in children), "a process outlived Ctrl-C"
     assert "[msaidizi] stopped" in "".join(first.output)
 
-    second = Stack(tmp_path, rasa_port=first.rasa_port, action_port=first.action_port)
+    second = Stack(
+        tmp_path, rasa_port=first.rasa_port, action_port=first.action_port, web_port=first.web_port
+    )
     second.start()
     try:
         print(f"\nrestart ready in {second.ready_seconds:.1f}s")

@@ -29,6 +29,13 @@ def test_rasa_and_the_action_server_are_started_on_the_configured_ports() -> Non
     assert "7055" in rasa["actions"].command
 
 
+def test_the_web_page_is_started_on_web_port_and_waited_for() -> None:
+    assert service_environment({})["WEB_PORT"] == "8000"
+    web = {s.name: s for s in services(service_environment({"WEB_PORT": "9000"}))}["web"]
+    assert web.command[-1] == "bot.web"
+    assert web.health_url == "http://localhost:9000/health"
+
+
 def test_bootstrap_says_what_to_install_when_python_3_10_is_missing() -> None:
     import subprocess
 
