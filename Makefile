@@ -97,8 +97,8 @@ test: $(STAMP) $(WEB_STAMP) chromium $(MODEL) lint validate ## every test: unit,
 	  --fail-on-prediction-errors --out results/conversations
 
 .PHONY: evaluate
-evaluate: $(STAMP) $(MODEL) ## evaluation report (language detector, conversation tests)
-	$(PY) -m bot.evaluate
+evaluate: $(STAMP) $(MODEL) ## train from scratch, score the held-out sets, compare, write docs/evaluation.md
+	$(PY) -m bot.evaluate --report docs/evaluation.md
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations --out results/conversations
 
 .PHONY: clean

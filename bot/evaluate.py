@@ -422,6 +422,20 @@ def main(argv: list[str] | None = None) -> int:
     arguments.add_argument(
         "--url", help="score a running Rasa server instead, e.g. http://localhost:5005"
     )
+    arguments.add_argument(
+        "--report",
+        type=Path,
+        help="train from scratch, score, compare and write this report (docs/evaluation.md)",
+    )
+    arguments.add_argument(
+        "--retrain-baseline",
+        action="store_true",
+        help="with --report: retrain Rasa's default pipeline even if a model of the same "
+        "data is in models/eval/",
+    )
+    arguments.add_argument(
+        "--skip-baseline", action="store_true", help="with --report: leave the baseline out"
+    )
     args = arguments.parse_args(argv)
 
     report = language_accuracy()
@@ -429,6 +443,20 @@ def main(argv: list[str] | None = None) -> int:
     kinds = Counter({k: s.total for k, s in report.by_kind.items()})
     print(f"  set: {report.total} messages {dict(kinds)}")
     print()
+    if args.report:
+        from bot.nlu_report import evaluate_all
+
+        ours = evaluate_all(
+            args.report,
+            baseline=not args.skip_baseline,
+            reuse_baseline=not args.retrain_baseline,
+        )
+        print(f"report written to {args.report}")
+        for name, value in ours.figures.summary().items():
+            print(f"  {name}: {value:.3f}")
+        failed = ours.figures.failures()
+        print("targets met" if not failed else "targets missed: " + "; ".join(failed))
+        return 0 if not failed else 1
 
     items = load_heldout()
     if args.url:
