@@ -24,18 +24,23 @@ Classes are weighted by inverse frequency (``class_weight="balanced"``): the Dat
 Protection Act questions are a third of the examples and would otherwise pull
 uncertain messages towards ``data_protection``.
 
-``confidence`` is a softmax over the SVM's margins scaled by ``temperature``: a
-ranking with a tunable sharpness, not a calibrated probability. Calibrating the
-SVM (Platt or isotonic, 5-fold) cost 1–1.5 points of accuracy because the
-calibrated argmax differs from the SVM's; the temperature keeps the SVM's choice.
-The FallbackClassifier's threshold is set against this scale (config.yml).
+Words the model never saw are corrected to the closest word it knows before the
+word features are built ("sttus" -> "status"); characters are taken as typed.
+
+``confidence`` is the logistic function of the SVM's margin for that intent
+(``scale`` sets its steepness): 0.5 is the SVM's own boundary, and the
+FallbackClassifier's threshold in config.yml is set on this scale from the sweep
+in docs/evaluation.md. Calibrating the SVM instead (Platt or isotonic, 5-fold)
+cost 1–1.5 points of accuracy, because the calibrated argmax differs from the
+SVM's; this keeps the SVM's choice.
 """
 
 from __future__ import annotations
 
+import difflib
 import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -69,6 +74,13 @@ class Features:
     lemmas: str
 
 
+#: Words shorter than this are never "corrected" (too many near neighbours).
+MIN_CORRECTED_LENGTH = 4
+#: How close (difflib's ratio) a known word must be to stand in for an unknown one.
+CORRECTION_CUTOFF = 0.8
+_CACHE_LIMIT = 20_000
+
+
 @dataclass
 class IntentModel:
     """The classifier itself: plain scikit-learn, no Rasa (unit-tested without it)."""
@@ -76,7 +88,11 @@ class IntentModel:
     chars: TfidfVectorizer
     words: TfidfVectorizer
     svm: LinearSVC
-    temperature: float
+    scale: float
+    #: The lemmas seen in training, for correcting misspelt words.
+    vocabulary: frozenset[str] = frozenset()
+    _corrections: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _by_initial: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def fit(
@@ -87,10 +103,16 @@ class IntentModel:
         max_char_ngram: int = 4,
         max_word_ngram: int = 2,
         balanced: bool = True,
-        temperature: float = 4.0,
+        out_of_scope_weight: float = 1.0,
+        scale: float = 4.0,
     ) -> IntentModel:
-        """``examples``: (features, intent) pairs of at least two intents."""
-        if len({intent for _, intent in examples}) < 2:
+        """``examples``: (features, intent) pairs of at least two intents.
+
+        ``out_of_scope_weight`` multiplies the weight of the ``out_of_scope`` class
+        (after balancing): a missed out-of-scope message may start a flow that
+        reads or changes an officer's enrolment, a worse error than a fallback."""
+        intents = [intent for _, intent in examples]
+        if len(set(intents)) < 2:
             raise ValueError("an intent classifier needs examples of at least two intents")
         chars = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(1, max_char_ngram), sublinear_tf=True
@@ -108,9 +130,44 @@ class IntentModel:
                 words.fit_transform([f.lemmas for f, _ in examples]),
             ]
         ).tocsr()
-        svm = LinearSVC(C=c, class_weight="balanced" if balanced else None, random_state=1)
-        svm.fit(matrix, [intent for _, intent in examples])
-        return cls(chars, words, svm, temperature)
+        counts = {intent: intents.count(intent) for intent in set(intents)}
+        weights = {
+            intent: (len(intents) / (len(counts) * n) if balanced else 1.0)
+            for intent, n in counts.items()
+        }
+        if "out_of_scope" in weights:
+            weights["out_of_scope"] *= out_of_scope_weight
+        svm = LinearSVC(C=c, class_weight=weights, random_state=1)
+        svm.fit(matrix, intents)
+        vocabulary = frozenset(w for f, _ in examples for w in f.lemmas.lower().split())
+        return cls(chars, words, svm, scale, vocabulary)
+
+    def corrected(self, lemmas: str) -> str:
+        """``lemmas`` with each unknown word replaced by the closest known one, if
+        one is close enough ("sttus" -> "status", "regstration" -> "registration").
+        Short words, numbers and codes are left as they are."""
+        return " ".join(self._correct(word) for word in lemmas.lower().split())
+
+    def _correct(self, word: str) -> str:
+        if word in self.vocabulary or len(word) < MIN_CORRECTED_LENGTH or not word.isalpha():
+            return word
+        if word not in self._corrections:
+            if not self._by_initial:
+                for known in sorted(self.vocabulary):
+                    self._by_initial.setdefault(known[0], []).append(known)
+            # Officers' typos rarely hit the first letter: looking only among words
+            # with the same initial keeps this fast (a few hundred candidates).
+            close = difflib.get_close_matches(
+                word, self._by_initial.get(word[0], []), n=1, cutoff=CORRECTION_CUTOFF
+            )
+            if len(self._corrections) >= _CACHE_LIMIT:
+                self._corrections.clear()
+            self._corrections[word] = close[0] if close else word
+        return self._corrections[word]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The caches are rebuilt after loading.
+        return {**self.__dict__, "_corrections": {}, "_by_initial": {}}
 
     @property
     def intents(self) -> list[str]:
@@ -121,17 +178,17 @@ class IntentModel:
         matrix = scipy.sparse.hstack(
             [
                 self.chars.transform([f.text for f in batch]),
-                self.words.transform([f.lemmas for f in batch]),
+                self.words.transform([self.corrected(f.lemmas) for f in batch]),
             ]
         ).tocsr()
         return np.asarray(self.svm.decision_function(matrix), dtype=float).reshape(len(batch), -1)
 
     def rank(self, features: Features) -> list[tuple[str, float]]:
-        """Every intent with its confidence, best first."""
-        margins = self.margins([features])[0] * self.temperature
-        weights = np.exp(margins - margins.max())
-        confidences = weights / weights.sum()
-        order = np.argsort(-confidences, kind="stable")
+        """Every intent with its confidence, best first: the logistic function of
+        the intent's margin, so 0.5 is the SVM's own boundary for that intent."""
+        margins = self.margins([features])[0]
+        confidences = 1.0 / (1.0 + np.exp(-self.scale * margins))
+        order = np.argsort(-margins, kind="stable")
         intents = self.svm.classes_
         return [(str(intents[i]), float(confidences[i])) for i in order]
 
@@ -156,7 +213,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "max_char_ngram": 4,
             "max_word_ngram": 2,
             "balanced": True,
-            "temperature": 4.0,
+            "out_of_scope_weight": 1.0,
+            "scale": 4.0,
             "ranking_length": 10,
         }
 
@@ -200,7 +258,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             max_char_ngram=self._config["max_char_ngram"],
             max_word_ngram=self._config["max_word_ngram"],
             balanced=self._config["balanced"],
-            temperature=self._config["temperature"],
+            out_of_scope_weight=self._config["out_of_scope_weight"],
+            scale=self._config["scale"],
         )
         with self._model_storage.write_to(self._resource) as directory:
             (directory / MODEL_FILE).write_bytes(pickle.dumps(self._model))

@@ -4,6 +4,9 @@ training data and writes intent and ranking where Rasa's policies read them."""
 
 from __future__ import annotations
 
+import pickle
+
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -45,17 +48,36 @@ def test_it_ranks_new_messages_in_either_language(model: IntentModel) -> None:
     assert model.rank(features("weather forecast for Mombasa"))[0][0] == "out_of_scope"
 
 
-def test_the_ranking_holds_every_intent_best_first_summing_to_one(model: IntentModel) -> None:
+def test_the_ranking_holds_every_intent_best_first(model: IntentModel) -> None:
     ranking = model.rank(features("status ya ombi"))
     assert sorted(name for name, _ in ranking) == ["check_status", "out_of_scope", "register"]
     scores = [score for _, score in ranking]
     assert scores == sorted(scores, reverse=True)
-    assert abs(sum(scores) - 1.0) < 1e-9
+    assert all(0.0 < score < 1.0 for score in scores)
+    # The logistic of the margin: 0.5 exactly where the SVM's margin is 0.
+    margins = model.margins([features("status ya ombi")])[0]
+    best = max(margins)
+    assert scores[0] == pytest.approx(1 / (1 + np.exp(-model.scale * best)))
 
 
-def test_a_higher_temperature_makes_the_same_choice_more_confident() -> None:
-    cool = IntentModel.fit([(features(t), i) for t, i in EXAMPLES], temperature=1.0)
-    hot = IntentModel.fit([(features(t), i) for t, i in EXAMPLES], temperature=8.0)
+def test_misspelt_words_are_read_as_the_closest_known_word(model: IntentModel) -> None:
+    assert model.corrected("regster me for cloud") == "register me for cloud"
+    assert model.corrected("statsu ya ombi") == "status ya ombi"
+    # Short words, codes and words with nothing close stay as typed.
+    assert model.corrected("me pls CLD-201 xylophone") == "me pls cld-201 xylophone"
+    assert model.rank(features("plz regster me"))[0][0] == "register"
+
+
+def test_the_model_pickles_without_its_caches(model: IntentModel) -> None:
+    model.corrected("regster")
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy._corrections == {}
+    assert copy.corrected("regster") == "register"
+
+
+def test_a_steeper_scale_makes_the_same_choice_more_confident() -> None:
+    cool = IntentModel.fit([(features(t), i) for t, i in EXAMPLES], scale=1.0)
+    hot = IntentModel.fit([(features(t), i) for t, i in EXAMPLES], scale=8.0)
     text = features("register me for cloud")
     assert cool.rank(text)[0][0] == hot.rank(text)[0][0] == "register"
     assert hot.rank(text)[0][1] > cool.rank(text)[0][1]
