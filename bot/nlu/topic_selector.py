@@ -1,12 +1,12 @@
 """Rasa component: picks the topic of a retrieval intent (``data_protection/<topic>``)
 with a linear SVM on character n-grams, in place of Rasa's ResponseSelector.
 
-DIET decides *whether* a message is a Data Protection Act question (the one intent
-``data_protection``); this decides *which* question. Measured on the training questions (5-fold cross-validation,
-876 questions, 33 topics) a TF-IDF of character 1–4-grams with a linear SVM scored
+The intent classifier decides *whether* a message is a Data Protection Act
+question (the one intent ``data_protection``); this decides *which* question.
+Measured on the training questions (5-fold cross-validation, 876 questions, 33 topics) a TF-IDF of character 1–4-grams with a linear SVM scored
 84.6 %, ahead of logistic regression (83.2 %) and word+character features (84.1 %).
-On the 99 held-out questions it picked the right topic for every one DIET took
-for a DPA question (97/99 end to end; Rasa's ResponseSelector in the same place:
+On the 99 held-out questions it picked the right topic for every one DIET (then the
+intent classifier) took for a DPA question (97/99 end to end; Rasa's ResponseSelector in the same place:
 94/99), and it trains in about a second where the ResponseSelector took about ten
 minutes on this 2-core machine. Character n-grams carry Kiswahili morphology and
 survive typos and code-switching.
