@@ -593,15 +593,38 @@ def cross_validate(config: Path, out: Path, folds: int = 5) -> dict[str, Any]:
     return result
 
 
-def without_spacy(out: Path) -> Path | None:
-    """config.yml with Rasa's WhitespaceTokenizer in place of the spaCy tokenizer
-    (None when config.yml does not use it)."""
+GUARD = "bot.nlu.other_services.OtherServicesGuard"
+
+
+def ablations(out: Path) -> list[tuple[str, str, Path]]:
+    """config.yml without each of our spaCy-based components, one at a time:
+    (name, description, config file). A component config.yml does not use is
+    skipped."""
     text = CONFIG.read_text(encoding="utf-8")
-    if SPACY_TOKENIZER not in text:
-        return None
-    path = out / "config-without-spacy.yml"
-    path.write_text(text.replace(SPACY_TOKENIZER, "WhitespaceTokenizer"), encoding="utf-8")
-    return path
+    variants = []
+    if SPACY_TOKENIZER in text:
+        path = out / "config-without-spacy-tokenizer.yml"
+        path.write_text(text.replace(SPACY_TOKENIZER, "WhitespaceTokenizer"), encoding="utf-8")
+        variants.append(
+            (
+                "without spaCy tokenizer",
+                "config.yml with Rasa's WhitespaceTokenizer in place of the spaCy "
+                "normalising tokenizer",
+                path,
+            )
+        )
+    if GUARD in text:
+        path = out / "config-without-guard.yml"
+        lines = [line for line in text.splitlines() if GUARD not in line]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        variants.append(
+            (
+                "without guard",
+                "config.yml without the other-services guard (spaCy PhraseMatcher)",
+                path,
+            )
+        )
+    return variants
 
 
 def score(model: Path, items: Sequence[HeldOutMessage]) -> Figures:
@@ -661,20 +684,12 @@ def evaluate_all(
             "Msaidizi", "config.yml, as `make train` builds it", score(model, items), seconds
         )
         variants = [ours]
-        ablation_config = without_spacy(work)
-        if ablation_config is not None:
-            print("==> without the spaCy tokenizer (ablation)", flush=True)
+        for name, description, config in ablations(work):
+            print(f"==> {name} (ablation)", flush=True)
             path, secs, _ = train_nlu(
-                ablation_config, "no-spacy", reuse=False, code=[PROJECT_ROOT / "bot"]
+                config, name.replace(" ", "-"), reuse=False, code=[PROJECT_ROOT / "bot"]
             )
-            variants.append(
-                Variant(
-                    "without spaCy",
-                    "config.yml, WhitespaceTokenizer in place of the spaCy normalising tokenizer",
-                    score(path, items),
-                    secs,
-                )
-            )
+            variants.append(Variant(name, description, score(path, items), secs))
         if baseline:
             print("==> Rasa's default pipeline (`rasa init`), NLU only", flush=True)
             path, secs, reused = train_nlu(BASELINE_CONFIG, "baseline", reuse=reuse_baseline)
