@@ -119,6 +119,8 @@ class HeldOutMessage(NamedTuple):
     entities: list[dict[str, Any]]
     #: For a retrieval intent, the full label ("data_protection/breach_controller").
     response_key: str | None = None
+    #: The file it came from (``helpdesk.yml``).
+    source: str = ""
 
 
 def load_heldout(folder: Path = HELDOUT_DIR) -> list[HeldOutMessage]:
@@ -152,6 +154,7 @@ def load_heldout(folder: Path = HELDOUT_DIR) -> list[HeldOutMessage]:
                     language,
                     entities,
                     message.get("intent_response_key"),
+                    path.name,
                 )
             )
     return items

@@ -65,6 +65,7 @@ class Outcome:
     entities_expected: frozenset[tuple[str, str]]
     entities_got: frozenset[tuple[str, str]]
     seconds: float
+    source: str = ""
 
     @property
     def in_scope(self) -> bool:
@@ -104,6 +105,7 @@ def outcome_of(item: HeldOutMessage, parsed: dict[str, Any], seconds: float) -> 
         frozenset((e["entity"], str(e["value"])) for e in item.entities),
         entities,
         seconds,
+        item.source,
     )
 
 
@@ -380,6 +382,19 @@ def language_table(figures: Figures) -> list[str]:
     ):
         chosen = [o for o in figures.in_scope if not languages or o.language in languages]
         lines.append(f"| {name} | {len(chosen)} | {pct(figures.accuracy(*languages))} |")
+    return lines
+
+
+def source_table(figures: Figures) -> list[str]:
+    """Accuracy per held-out file: a file written after tuning shows whether the
+    tuning fitted the others."""
+    lines = ["| file | messages | right |", "|---|---:|---:|"]
+    by_source: dict[str, list[Outcome]] = defaultdict(list)
+    for o in figures.outcomes:
+        by_source[o.source].append(o)
+    for source, outcomes in sorted(by_source.items()):
+        right = sum(o.right for o in outcomes)
+        lines.append(f"| `{source}` | {len(outcomes)} | {pct(_ratio(right, len(outcomes)))} |")
     return lines
 
 
@@ -782,6 +797,10 @@ def render(
         f"{languages['mixed']} ({non_en / max(1, len(in_scope)):.0%} Kiswahili or code-switched).",
         f"- Out of scope: {len(items) - len(in_scope)} messages (`tests/nlu/out_of_scope.yml`).",
         f"- Entities annotated: {f.entity_totals.support}.",
+        "",
+        "Right per file (in scope: the expected intent; out of scope: rejected):",
+        "",
+        *source_table(f),
         "",
         "## Intents (Msaidizi)",
         "",

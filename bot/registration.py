@@ -92,7 +92,12 @@ _NO_WORDS = re.compile(
 
 #: Below this confidence a "not an answer" intent is not trusted over the
 #: question just asked (names and employers are unfamiliar text to the model).
-NOT_ANSWER_CONFIDENCE = 0.8
+#: The intent classifier's confidence is the logistic of its margin, so 0.5 is
+#: its own boundary (bot/nlu/intent_classifier.py).
+NOT_ANSWER_CONFIDENCE = 0.5
+#: A message that also reads as a question or request ("hold on, where is this
+#: course held?") needs only to clear the fallback threshold (config.yml, 0.23).
+REQUEST_CONFIDENCE = 0.2
 
 _ENTITY_SLOTS = {
     "email": "email",
@@ -153,7 +158,11 @@ class Message:
 
     @property
     def is_not_an_answer(self) -> bool:
-        return self.intent in NOT_ANSWERS and self.confidence >= NOT_ANSWER_CONFIDENCE
+        if self.intent not in NOT_ANSWERS:
+            return False
+        return self.confidence >= NOT_ANSWER_CONFIDENCE or (
+            self.confidence >= REQUEST_CONFIDENCE and looks_like_a_request(self.text)
+        )
 
     def answers_free_text(self) -> bool:
         """Whether this can be a name or an employer. Such answers are unfamiliar

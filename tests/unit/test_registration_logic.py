@@ -139,6 +139,18 @@ def test_stop_answers_nothing(slot: str | None) -> None:
 def test_an_unsure_model_does_not_override_the_question_asked() -> None:
     name = said("Achieng Odhiambo Awino", "course_details", 0.55)
     assert interpret(name, "full_name") == {"full_name": "Achieng Odhiambo Awino"}
+    # Below the classifier's boundary, a bare answer is still an answer.
+    assert interpret(said("0712 345 678", "course_details", 0.3), "phone_number") != {}
+
+
+@pytest.mark.parametrize("slot", ["phone_number", "email", "job_group"])
+def test_a_question_is_not_an_answer_even_when_the_model_is_unsure(slot: str) -> None:
+    # Clear of the fallback threshold, and it reads as a question.
+    question = said("hold on, where is this course held?", "course_details", 0.3)
+    assert question.is_not_an_answer
+    assert interpret(question, slot) == {}
+    # Below the fallback threshold it is not trusted.
+    assert not said("hold on, where is this course held?", "course_details", 0.1).is_not_an_answer
 
 
 @pytest.mark.parametrize(
