@@ -17,6 +17,7 @@ from bot.nlu_report import (
     outcome_of,
     percentile,
     run,
+    source_table,
     with_thresholds,
 )
 
@@ -120,6 +121,13 @@ def test_the_sweep_and_the_failures_list(figures: Figures) -> None:
     failures = figures.failures()
     assert any(f.startswith("intent_accuracy 60.0%") for f in failures)
     assert any("taken for register/withdraw/check_status" in f for f in failures)
+
+
+def test_accuracy_per_file() -> None:
+    items = [item._replace(source="a.yml" if i < 4 else "b.yml") for i, item in enumerate(ITEMS)]
+    table = source_table(Figures(run(lambda text: ANSWERS[text], items)))
+    assert "| `a.yml` | 4 | 75.0% |" in table
+    assert "| `b.yml` | 4 | 50.0% |" in table
 
 
 def test_percentile_is_nearest_rank() -> None:
