@@ -1,6 +1,6 @@
 """Rasa pipeline component that finds the helpdesk's entities by rule.
 
-DIET's own entity recognition is off: every entity below comes from here, already
+No model learns entities: every entity below comes from here, already
 normalised as contract §3 asks, with ``start``/``end`` the characters the officer
 typed (``text[start:end]``):
 
