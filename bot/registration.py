@@ -96,7 +96,7 @@ _NO_WORDS = re.compile(
 #: its own boundary (bot/nlu/intent_classifier.py).
 NOT_ANSWER_CONFIDENCE = 0.5
 #: A message that also reads as a question or request ("hold on, where is this
-#: course held?") needs only to clear the fallback threshold (config.yml, 0.23).
+#: course held?") needs only to clear the fallback threshold (config.yml, 0.2).
 REQUEST_CONFIDENCE = 0.2
 
 _ENTITY_SLOTS = {
