@@ -416,6 +416,24 @@ def http_parser(url: str, timeout: float = 30.0) -> ParseFunction:
     return parse
 
 
+def print_scores(parse: ParseFunction, items: list[HeldOutMessage]) -> None:
+    """The in-scope intent table, out-of-scope rejection and the DPA topics."""
+    in_scope = [item for item in items if item.intent != "out_of_scope"]
+    out_of_scope = [item for item in items if item.intent == "out_of_scope"]
+    print(intent_accuracy(parse, in_scope).as_text())
+    rejected = sum(
+        ((parse(item.text) or {}).get("intent") or {}).get("name")
+        in ("out_of_scope", "nlu_fallback")
+        for item in out_of_scope
+    )
+    if out_of_scope:
+        print(
+            f"out of scope rejected: {rejected}/{len(out_of_scope)} = "
+            f"{rejected / len(out_of_scope):.1%}"
+        )
+    print(topic_accuracy(parse, items).as_text())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Prints the language-detector figures, then the held-out intent table for the
     newest model in ``models/`` (or ``--model``, or a server at ``--url``). Never
@@ -465,8 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         print(f"held-out NLU set: {len(items)} messages, server {args.url}")
         parse = remembered(http_parser(args.url))
-        print(intent_accuracy(parse, items).as_text())
-        print(topic_accuracy(parse, items).as_text())
+        print_scores(parse, items)
         return 0
     model = args.model or newest_model()
     if model is None:
@@ -475,8 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"held-out NLU set: {len(items)} messages, model {model}")
     with ModelParser(model) as model_parser:
         parse = remembered(model_parser)
-        print(intent_accuracy(parse, items).as_text())
-        print(topic_accuracy(parse, items).as_text())
+        print_scores(parse, items)
     return 0
 
 
