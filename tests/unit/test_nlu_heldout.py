@@ -382,6 +382,9 @@ def test_main_scores_a_server_and_prints_the_table(
     assert "language detector:" in out
     assert f"held-out NLU set: {len(load_heldout())} messages" in out
     assert re.search(r"^  list_courses(\s+\d+/\d+){4}$", out, re.M)
+    # Out-of-scope messages are scored apart, not as an intent of the table.
+    assert re.search(r"^out of scope rejected: \d+/\d+ = ", out, re.M)
+    assert not re.search(r"^  out_of_scope ", out, re.M)
 
 
 def test_main_without_a_model_says_so_and_trains_nothing(
