@@ -7,6 +7,8 @@ with ``psql``) live here as constraints rather than only in Python:
   registering twice can never create a second enrolment (contract §4);
 - ``0 <= seats_taken <= capacity`` on every cohort, so a bug cannot overbook;
 - at most one not-yet-closed hand-off request per chat sender;
+- a staff account's username is stored lower-cased (so it is unique whatever
+  the case typed) and its role is checked against :class:`StaffRole`;
 - status values are checked against :class:`EnrolmentStatus` /
   :class:`HandoffStatus` (and a data-rights request's kind and outcome against
   :class:`DataRequestKind` / :class:`DataRequestOutcome`), the one place the
@@ -119,6 +121,15 @@ class DataRequestOutcome(str, enum.Enum):
     REFUSED_UNVERIFIED = "refused_unverified"  # the asker did not prove who they are
     CANCELLED = "cancelled"  # the officer changed their mind when asked to confirm
     FAILED = "failed"  # something broke; staff must finish it
+
+
+class StaffRole(str, enum.Enum):
+    """A support-console account's role (issue 7): agents handle conversations,
+    hand-offs and the NLU inbox; supervisors can also see analytics, export, manage
+    accounts, read the audit log and reveal officers' personal data."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
 
 
 class TermsOfService(str, enum.Enum):
@@ -539,3 +550,107 @@ class DataRequest(Base):
 
     def __repr__(self) -> str:
         return f"<DataRequest {self.id} {self.kind.value} {self.outcome.value}>"
+
+
+class StaffAccount(Base):
+    """A member of support staff who may sign in to the console.
+
+    ``username`` is stored lower-cased (the CHECK makes that a rule), so "Wanjiru"
+    and "wanjiru" are one account. ``password_hash`` is an encoded scrypt hash
+    (:mod:`bot.console.accounts`), never a password. Accounts are disabled, not
+    deleted, so the audit log keeps saying who did what.
+    """
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    username: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    display_name: Mapped[str] = Column(String(120), nullable=False)
+    password_hash: Mapped[str] = Column(String(255), nullable=False)
+    role: Mapped[StaffRole] = Column(EnumText(StaffRole), nullable=False)
+    disabled: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    last_login_at: Mapped[datetime | None] = Column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(sql_in("role", StaffRole), name="role"),
+        CheckConstraint("username = lower(username)", name="username_lower_case"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<StaffAccount {self.id} {self.role.value}>"
+
+
+class ConsoleSession(Base):
+    """A signed-in console session. The cookie carries a random token; only its
+    SHA-256 is stored, so a copy of the database cannot be used to sign in.
+    A session ends at ``expires_at``, after an idle spell (``last_seen_at``), when
+    revoked (sign-out, password change) or when its account is disabled."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    token_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    account_id: Mapped[int] = Column(
+        Integer, ForeignKey("staff_accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    csrf_token: Mapped[str] = Column(String(64), nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False)
+    last_seen_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    revoked: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+
+    account: Mapped[StaffAccount] = relationship("StaffAccount")
+
+    __table_args__ = (Index("ix_console_sessions_account_id", "account_id"),)
+
+    def __repr__(self) -> str:
+        return f"<ConsoleSession {self.id} account={self.account_id}>"  # never the token
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept in the database (not in memory) so throttling
+    holds across every replica of the web service."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    username: Mapped[str] = Column(String(64), nullable=False)  # as normalised, truncated
+    remote: Mapped[str] = Column(String(64), nullable=False)  # the client's IP address
+    at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    succeeded: Mapped[bool] = Column(Boolean, nullable=False)
+
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_remote_at", "remote", "at"),
+        Index("ix_login_attempts_at", "at"),
+    )
+
+
+class AuditEntry(Base):
+    """What a member of staff did in the console: sign-ins, transcript views,
+    reveals of personal data, exports, account changes. ``account_id`` is NULL for
+    actions with no signed-in account (a failed sign-in for an unknown name, the
+    accounts CLI). ``target`` names what was acted on ("account:3",
+    "conversation:…"); ``detail`` is never personal data."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    account_id: Mapped[int | None] = Column(
+        Integer, ForeignKey("staff_accounts.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = Column(String(32), nullable=False)
+    target: Mapped[str | None] = Column(String(200))
+    detail: Mapped[str | None] = Column(String(200))
+
+    account: Mapped[StaffAccount | None] = relationship("StaffAccount")
+
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_account_id_at", "account_id", "at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.id} {self.action}>"

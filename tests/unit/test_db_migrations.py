@@ -23,7 +23,8 @@ from bot.db.models import Base, Enrolment
 
 TABLES = {
     "courses", "course_prerequisites", "cohorts", "officers", "channel_identities",
-    "enrolments", "consents", "handoff_requests",
+    "enrolments", "consents", "handoff_requests", "data_requests", "staff_accounts",
+    "console_sessions", "login_attempts", "audit_log",
 }  # fmt: skip
 
 
