@@ -117,6 +117,9 @@ def create_app(settings: Settings | None = None, web_root: Path = WEB_ROOT) -> w
     )
     app.add_routes(routes)
     app.router.add_static("/static/", web_root / "static", name="static")
+    from bot.console.web import add_console
+
+    add_console(app, app[SETTINGS_KEY].database_url, app[TEMPLATES_KEY])
     return app
 
 

@@ -1,0 +1,218 @@
+"""The support console's web routes, on the same aiohttp app as the chat page
+(``/console``): signing in and out, the session cookie, CSRF tokens, roles, and
+the supervisor's audit log. Server-rendered Jinja2 templates
+(``web/templates/console/``, autoescaped), no JavaScript.
+
+- Every route but the sign-in page needs a live session (:func:`require_session`):
+  a page redirects to the sign-in page, anything else gets 401.
+- Every POST carries the session's CSRF token in a ``csrf_token`` field (the
+  sign-in form, before there is a session, a double-submit token kept in a
+  short-lived cookie); a missing or wrong one gets 403 and changes nothing.
+- The session cookie is HttpOnly, SameSite=Strict, path ``/console``, and Secure
+  when the request came over TLS (directly or as ``X-Forwarded-Proto: https``
+  from the proxy in front).
+- A route needs a :class:`~bot.console.accounts.Permission`; an agent asking for a
+  supervisor's page gets 403.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import jinja2
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import sessionmaker
+
+from bot.console import accounts
+from bot.console.accounts import Permission
+from bot.db.engine import create_async_engine_for
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "msaidizi_console"
+LOGIN_CSRF_COOKIE = "msaidizi_console_login"
+PREFIX = "/console"
+
+ENGINE_KEY = web.AppKey("console_engine", AsyncEngine)
+SESSIONS_KEY = web.AppKey("console_sessions", sessionmaker)
+TEMPLATES_KEY = web.AppKey("console_templates", jinja2.Environment)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+routes = web.RouteTableDef()
+
+
+def is_secure(request: web.Request) -> bool:
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    console_session = request.get("console_session")
+    page = (
+        request.app[TEMPLATES_KEY]
+        .get_template(f"console/{template}")
+        .render(
+            account=console_session.account if console_session else None,
+            role=getattr(console_session.account.role, "value", console_session.account.role)
+            if console_session
+            else "",
+            csrf_token=context.pop("csrf_token", None)
+            or (console_session.csrf_token if console_session else ""),
+            can=lambda permission: (
+                console_session is not None and accounts.can(console_session.account, permission)
+            ),
+            **context,
+        )
+    )
+    response = web.Response(text=page, content_type="text/html", status=status)
+    # Pages with officers' data or a session's token are never cached.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    data = await request.post()
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+@web.middleware
+async def console_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Sessions and CSRF for everything under /console."""
+    if request.path != PREFIX and not request.path.startswith(f"{PREFIX}/"):
+        return await handler(request)
+    if request.path == f"{PREFIX}/login":
+        return await handler(request)
+    async with request.app[SESSIONS_KEY]() as db:
+        console_session = await accounts.session_for(db, request.cookies.get(SESSION_COOKIE))
+        await db.commit()
+    if console_session is None:
+        if request.method == "GET":
+            raise web.HTTPSeeOther(f"{PREFIX}/login")
+        raise web.HTTPUnauthorized(text="Sign in first.")
+    if request.method == "POST":
+        form = await _form(request)
+        if not accounts.check_csrf(console_session, form.get("csrf_token")):
+            raise web.HTTPForbidden(text="This form has expired. Reload the page and try again.")
+        request["form"] = form
+    request["console_session"] = console_session
+    return await handler(request)
+
+
+def require(permission: Permission) -> Callable[[Handler], Handler]:
+    """A route only for accounts with ``permission`` (403 for the others)."""
+
+    def decorate(handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            console_session = request.get("console_session")
+            if console_session is None or not accounts.can(console_session.account, permission):
+                raise web.HTTPForbidden(text="Your role cannot open this page.")
+            return await handler(request)
+
+        return guarded
+
+    return decorate
+
+
+@routes.get(f"{PREFIX}/login")
+async def login_page(request: web.Request) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", csrf_token=token, error=None, username="")
+    _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=1800)
+    return response
+
+
+@routes.post(f"{PREFIX}/login")
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await _form(request)
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    submitted = form.get("csrf_token") or ""
+    if not cookie or not secrets.compare_digest(cookie.encode(), submitted.encode()):
+        raise web.HTTPForbidden(text="This form has expired. Reload the page and try again.")
+    username = form.get("username", "")
+    async with request.app[SESSIONS_KEY]() as db:
+        result = await accounts.authenticate(db, username, form.get("password", ""), request.remote)
+        new = await accounts.create_session(db, result.account) if result.ok else None
+        await db.commit()
+    if new is None:
+        token = secrets.token_urlsafe(24)
+        response = render(
+            request,
+            "login.html",
+            status=401 if not result.retry_after_minutes else 429,
+            csrf_token=token,
+            error=result.error,
+            username=username[:64],
+        )
+        _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=1800)
+        return response
+    response = web.HTTPSeeOther(f"{PREFIX}/")
+    _set_cookie(request, response, SESSION_COOKIE, new.token)
+    response.del_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
+    raise response
+
+
+@routes.post(f"{PREFIX}/logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    async with request.app[SESSIONS_KEY]() as db:
+        await accounts.revoke_session(db, request.cookies.get(SESSION_COOKIE))
+        await accounts.audit(db, request["console_session"].account_id, "logout")
+        await db.commit()
+    response = web.HTTPSeeOther(f"{PREFIX}/login")
+    response.del_cookie(SESSION_COOKIE, path=PREFIX)
+    raise response
+
+
+@routes.get(PREFIX)
+@routes.get(f"{PREFIX}/")
+async def home(request: web.Request) -> web.Response:
+    return render(request, "home.html")
+
+
+@routes.get(f"{PREFIX}/audit")
+@require(Permission.AUDIT)
+async def audit_log(request: web.Request) -> web.Response:
+    try:
+        page = max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        raise web.HTTPBadRequest(text="page must be a number") from None
+    async with request.app[SESSIONS_KEY]() as db:
+        entries = await accounts.audit_entries(db, request["console_session"].account, page=page)
+    return render(request, "audit.html", audit=entries)
+
+
+def _set_cookie(
+    request: web.Request,
+    response: web.StreamResponse,
+    name: str,
+    value: str,
+    max_age: int | None = None,
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        path=PREFIX,
+        httponly=True,
+        samesite="Strict",
+        secure=is_secure(request),
+        max_age=max_age,
+    )
+
+
+def add_console(app: web.Application, database_url: str, templates: jinja2.Environment) -> None:
+    """Mounts the console on ``app``: its routes, its middleware, and an engine on
+    the enrolment database (``DATABASE_URL``), opened at start-up."""
+    app[TEMPLATES_KEY] = templates
+    app.middlewares.append(console_guard)
+    app.add_routes(routes)
+
+    async def open_database(app: web.Application) -> Any:
+        engine = create_async_engine_for(database_url)
+        app[ENGINE_KEY] = engine
+        app[SESSIONS_KEY] = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        yield
+        await engine.dispose()
+
+    app.cleanup_ctx.append(open_database)

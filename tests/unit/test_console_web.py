@@ -1,0 +1,156 @@
+"""The support console's web routes (bot/console/web.py) on the real app and a real
+database (SQLite and PostgreSQL): every route needs a session, every POST a CSRF
+token, cookies are locked down, agents cannot open supervisors' pages, wrong
+passwords are throttled, and what staff typed is shown escaped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import sessionmaker
+
+from bot.config import Settings
+from bot.console import accounts
+from bot.db.engine import create_async_engine_for
+from bot.db.models import AuditEntry
+from bot.web.app import create_app
+
+PASSWORD = "correct horse 42 battery"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def _create(url: str, username: str, role: str, display_name: str | None = None) -> None:
+    engine = create_async_engine_for(url)
+    try:
+        async with sessionmaker(engine, class_=AsyncSession)() as db:
+            await accounts.create_account(db, username, PASSWORD, role, display_name=display_name)
+            await db.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def client(scratch_db_url: str) -> AsyncIterator[TestClient]:
+    await _create(scratch_db_url, "wanjiku", "agent", display_name="<script>alert(1)</script>")
+    await _create(scratch_db_url, "otieno", "supervisor")
+    app = create_app(Settings(database_url=scratch_db_url))
+    async with TestClient(TestServer(app)) as test_client:
+        test_client.db_url = scratch_db_url  # type: ignore[attr-defined]
+        yield test_client
+
+
+async def sign_in(client: TestClient, username: str, password: str = PASSWORD, **headers: str):  # noqa: ANN201
+    page = await client.get("/console/login")
+    token = CSRF.search(await page.text()).group(1)
+    return await client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        headers=headers,
+    )
+
+
+async def csrf_of(client: TestClient, path: str = "/console/") -> str:
+    return CSRF.search(await (await client.get(path)).text()).group(1)
+
+
+@pytest.mark.parametrize("path", ["/console", "/console/", "/console/audit"])
+async def test_every_page_needs_a_session(client: TestClient, path: str) -> None:
+    response = await client.get(path, allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == "/console/login"
+
+
+async def test_a_post_without_a_session_is_refused(client: TestClient) -> None:
+    assert (await client.post("/console/logout", data={})).status == 401
+
+
+async def test_signing_in_sets_a_locked_down_cookie(client: TestClient) -> None:
+    response = await sign_in(client, "otieno")
+    assert response.status == 303 and response.headers["Location"] == "/console/"
+    cookie = response.headers.getall("Set-Cookie")
+    session = next(c for c in cookie if c.startswith("msaidizi_console="))
+    assert "HttpOnly" in session and "SameSite=Strict" in session and "Path=/console" in session
+    assert "Secure" not in session  # plain HTTP here
+    page = await client.get("/console/")
+    assert page.status == 200 and "Signed in as" in await page.text()
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+async def test_behind_tls_the_cookie_is_secure(client: TestClient) -> None:
+    response = await sign_in(client, "otieno", **{"X-Forwarded-Proto": "https"})
+    session = next(
+        c for c in response.headers.getall("Set-Cookie") if c.startswith("msaidizi_console=")
+    )
+    assert "Secure" in session
+
+
+async def test_a_wrong_password_says_so_and_gives_no_session(client: TestClient) -> None:
+    response = await sign_in(client, "otieno", "not the password at all")
+    assert response.status == 401
+    assert "Wrong username or password." in await response.text()
+    assert (await client.get("/console/", allow_redirects=False)).status == 303
+
+
+async def test_the_sign_in_form_needs_its_csrf_token(client: TestClient) -> None:
+    await client.get("/console/login")
+    response = await client.post(
+        "/console/login",
+        data={"username": "otieno", "password": PASSWORD, "csrf_token": "forged"},
+        allow_redirects=False,
+    )
+    assert response.status == 403
+    assert (await client.get("/console/", allow_redirects=False)).status == 303
+
+
+async def test_repeated_wrong_passwords_are_throttled(client: TestClient) -> None:
+    for _ in range(accounts.MAX_FAILURES_PER_USERNAME):
+        assert (await sign_in(client, "wanjiku", "wrong password 123")).status == 401
+    response = await sign_in(client, "wanjiku")  # even the right password, for now
+    assert response.status == 429
+    assert "Too many failed sign-ins. Try again in" in await response.text()
+
+
+async def test_sign_out_needs_the_csrf_token_and_ends_the_session(client: TestClient) -> None:
+    await sign_in(client, "wanjiku")
+    forged = await client.post("/console/logout", data={"csrf_token": "x"}, allow_redirects=False)
+    assert forged.status == 403
+    assert (await client.get("/console/")).status == 200  # still signed in
+    token = await csrf_of(client)
+    out = await client.post("/console/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert out.status == 303 and out.headers["Location"] == "/console/login"
+    assert (await client.get("/console/", allow_redirects=False)).status == 303
+
+
+async def test_an_agent_cannot_open_the_audit_log(client: TestClient) -> None:
+    await sign_in(client, "wanjiku")
+    assert (await client.get("/console/audit")).status == 403
+    assert "Audit log" not in await (await client.get("/console/")).text()
+
+
+async def test_a_supervisor_reads_the_audit_log(client: TestClient) -> None:
+    await sign_in(client, "wanjiku", "a wrong password 1")
+    await sign_in(client, "otieno")
+    page = await client.get("/console/audit")
+    assert page.status == 200
+    text = await page.text()
+    assert "login_failed" in text and "account_created" in text and "otieno" in text
+    engine = create_async_engine_for(client.db_url)  # type: ignore[attr-defined]
+    try:
+        async with sessionmaker(engine, class_=AsyncSession)() as db:
+            actions = set((await db.scalars(select(AuditEntry.action))).all())
+    finally:
+        await engine.dispose()
+    assert {"account_created", "login", "login_failed"} <= actions
+
+
+async def test_what_staff_typed_is_shown_escaped(client: TestClient) -> None:
+    await sign_in(client, "wanjiku")
+    text = await (await client.get("/console/")).text()
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
