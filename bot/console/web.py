@@ -40,6 +40,7 @@ PREFIX = "/console"
 ENGINE_KEY = web.AppKey("console_engine", AsyncEngine)
 SESSIONS_KEY = web.AppKey("console_sessions", sessionmaker)
 TEMPLATES_KEY = web.AppKey("console_templates", jinja2.Environment)
+DATABASE_URL_KEY = web.AppKey("console_database_url", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 routes = web.RouteTableDef()
@@ -85,7 +86,7 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     if request.path == f"{PREFIX}/login":
         return await handler(request)
-    async with request.app[SESSIONS_KEY]() as db:
+    async with _sessions(request.app)() as db:
         console_session = await accounts.session_for(db, request.cookies.get(SESSION_COOKIE))
         await db.commit()
     if console_session is None:
@@ -132,7 +133,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not cookie or not secrets.compare_digest(cookie.encode(), submitted.encode()):
         raise web.HTTPForbidden(text="This form has expired. Reload the page and try again.")
     username = form.get("username", "")
-    async with request.app[SESSIONS_KEY]() as db:
+    async with _sessions(request.app)() as db:
         result = await accounts.authenticate(db, username, form.get("password", ""), request.remote)
         new = await accounts.create_session(db, result.account) if result.ok else None
         await db.commit()
@@ -156,7 +157,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @routes.post(f"{PREFIX}/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
-    async with request.app[SESSIONS_KEY]() as db:
+    async with _sessions(request.app)() as db:
         await accounts.revoke_session(db, request.cookies.get(SESSION_COOKIE))
         await accounts.audit(db, request["console_session"].account_id, "logout")
         await db.commit()
@@ -178,7 +179,7 @@ async def audit_log(request: web.Request) -> web.Response:
         page = max(1, int(request.query.get("page", "1")))
     except ValueError:
         raise web.HTTPBadRequest(text="page must be a number") from None
-    async with request.app[SESSIONS_KEY]() as db:
+    async with _sessions(request.app)() as db:
         entries = await accounts.audit_entries(db, request["console_session"].account, page=page)
     return render(request, "audit.html", audit=entries)
 
@@ -203,16 +204,26 @@ def _set_cookie(
 
 def add_console(app: web.Application, database_url: str, templates: jinja2.Environment) -> None:
     """Mounts the console on ``app``: its routes, its middleware, and an engine on
-    the enrolment database (``DATABASE_URL``), opened at start-up."""
+    the enrolment database (``DATABASE_URL``), opened by the first console request."""
     app[TEMPLATES_KEY] = templates
     app.middlewares.append(console_guard)
     app.add_routes(routes)
 
-    async def open_database(app: web.Application) -> Any:
-        engine = create_async_engine_for(database_url)
+    app[DATABASE_URL_KEY] = database_url
+
+    async def close_database(app: web.Application) -> Any:
+        yield
+        if ENGINE_KEY in app:
+            await app[ENGINE_KEY].dispose()
+
+    app.cleanup_ctx.append(close_database)
+
+
+def _sessions(app: web.Application) -> sessionmaker:
+    """The console's database sessions, opened on first use: the chat page alone
+    never touches the database."""
+    if SESSIONS_KEY not in app:
+        engine = create_async_engine_for(app[DATABASE_URL_KEY])
         app[ENGINE_KEY] = engine
         app[SESSIONS_KEY] = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        yield
-        await engine.dispose()
-
-    app.cleanup_ctx.append(open_database)
+    return app[SESSIONS_KEY]
