@@ -17,17 +17,21 @@ the supervisor's audit log. Server-rendered Jinja2 templates
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
-from bot.console import accounts
+from bot.console import accounts, conversations
 from bot.console.accounts import Permission
 from bot.db.engine import create_async_engine_for
 
@@ -37,10 +41,8 @@ SESSION_COOKIE = "msaidizi_console"
 LOGIN_CSRF_COOKIE = "msaidizi_console_login"
 PREFIX = "/console"
 
-ENGINE_KEY = web.AppKey("console_engine", AsyncEngine)
-SESSIONS_KEY = web.AppKey("console_sessions", sessionmaker)
 TEMPLATES_KEY = web.AppKey("console_templates", jinja2.Environment)
-DATABASE_URL_KEY = web.AppKey("console_database_url", str)
+DATABASES_KEY = web.AppKey("console_databases", object)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 routes = web.RouteTableDef()
@@ -184,6 +186,109 @@ async def audit_log(request: web.Request) -> web.Response:
     return render(request, "audit.html", audit=entries)
 
 
+# ---------------------------------------------------------------- conversations
+
+_YES_NO = {"yes": True, "no": False, "": None}
+
+
+def _filters(query: Any) -> tuple[conversations.Filters, list[str]]:
+    """The list's filters from the query string, and what was wrong with it."""
+    problems: list[str] = []
+
+    def day(name: str) -> date | None:
+        value = query.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            problems.append(f"{name}: use a date like 2026-11-29")
+            return None
+
+    def flag(name: str) -> bool | None:
+        value = query.get(name, "").strip().lower()
+        if value not in _YES_NO:
+            problems.append(f"{name}: yes, no or empty")
+            return None
+        return _YES_NO[value]
+
+    until = day("until")
+    filters = conversations.Filters(
+        since=day("since"),
+        # The form's "until" day is inclusive; the query's bound is not.
+        until=until + timedelta(days=1) if until else None,
+        channel=query.get("channel", "").strip() or None,
+        language=query.get("language", "").strip() or None,
+        intent=query.get("intent", "").strip() or None,
+        had_fallback=flag("fallback"),
+        had_handoff=flag("handoff"),
+        registered=flag("registered"),
+        text=query.get("q", "").strip()[:200] or None,
+    )
+    return filters, problems
+
+
+def conversation_target(sender_id: str) -> str:
+    """How the audit log names a conversation: a digest, never the sender id (a
+    WhatsApp sender id is a phone number)."""
+    return "conversation:" + hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:16]
+
+
+@routes.get(f"{PREFIX}/conversations")
+@require(Permission.CONVERSATIONS)
+async def conversation_list(request: web.Request) -> web.Response:
+    filters, problems = _filters(request.query)
+    engine = _tracker_engine(request.app)
+    await conversations.refresh(engine)
+    try:
+        page = await conversations.list_conversations(
+            engine, filters, page_size=50, before=request.query.get("before") or None
+        )
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text="That page link is broken: start from the first page."
+        ) from None
+
+    query = {k: v for k, v in request.query.items() if k != "before"}
+    return render(
+        request,
+        "conversations.html",
+        status=400 if problems else 200,
+        page=page,
+        problems=problems,
+        query=query,
+        next_query=urlencode({**query, "before": page.next_cursor}) if page.has_more else None,
+    )
+
+
+async def _show_transcript(request: web.Request, reveal: bool) -> web.Response:
+    sender_id = request.match_info["sender_id"]
+    found = await conversations.transcript(_tracker_engine(request.app), sender_id, reveal)
+    if found is None:
+        raise web.HTTPNotFound(text="No such conversation.")
+    async with _sessions(request.app)() as db:
+        await accounts.audit(
+            db,
+            request["console_session"].account_id,
+            "reveal" if reveal else "view_transcript",
+            conversation_target(sender_id),
+        )
+        await db.commit()
+    return render(request, "transcript.html", transcript=found, sender_id=sender_id)
+
+
+@routes.get(f"{PREFIX}/conversations/{{sender_id}}")
+@require(Permission.CONVERSATIONS)
+async def conversation(request: web.Request) -> web.Response:
+    return await _show_transcript(request, reveal=False)
+
+
+@routes.post(f"{PREFIX}/conversations/{{sender_id}}/reveal")
+@require(Permission.REVEAL)
+async def reveal(request: web.Request) -> web.Response:
+    return await _show_transcript(request, reveal=True)
+
+
 def _set_cookie(
     request: web.Request,
     response: web.StreamResponse,
@@ -202,28 +307,53 @@ def _set_cookie(
     )
 
 
-def add_console(app: web.Application, database_url: str, templates: jinja2.Environment) -> None:
+def add_console(
+    app: web.Application, database_url: str, tracker_store_url: str, templates: jinja2.Environment
+) -> None:
     """Mounts the console on ``app``: its routes, its middleware, and an engine on
     the enrolment database (``DATABASE_URL``), opened by the first console request."""
     app[TEMPLATES_KEY] = templates
     app.middlewares.append(console_guard)
     app.add_routes(routes)
 
-    app[DATABASE_URL_KEY] = database_url
+    app[DATABASES_KEY] = _Databases(database_url, tracker_store_url)
 
     async def close_database(app: web.Application) -> Any:
         yield
-        if ENGINE_KEY in app:
-            await app[ENGINE_KEY].dispose()
+        databases = app[DATABASES_KEY]
+        for engine in (databases.engine, databases.tracker_engine):
+            if engine is not None:
+                await engine.dispose()
 
     app.cleanup_ctx.append(close_database)
 
 
+@dataclass
+class _Databases:
+    """The console's engines, opened on first use (the chat page alone never
+    touches a database) and closed with the app."""
+
+    database_url: str
+    tracker_store_url: str
+    engine: AsyncEngine | None = None
+    sessions: sessionmaker | None = None
+    tracker_engine: AsyncEngine | None = None
+
+
+def _tracker_engine(app: web.Application) -> AsyncEngine:
+    """The tracker store's engine (``TRACKER_STORE_URL``)."""
+    databases = app[DATABASES_KEY]
+    if databases.tracker_engine is None:
+        databases.tracker_engine = conversations.create_engine(databases.tracker_store_url)
+    return databases.tracker_engine
+
+
 def _sessions(app: web.Application) -> sessionmaker:
-    """The console's database sessions, opened on first use: the chat page alone
-    never touches the database."""
-    if SESSIONS_KEY not in app:
-        engine = create_async_engine_for(app[DATABASE_URL_KEY])
-        app[ENGINE_KEY] = engine
-        app[SESSIONS_KEY] = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-    return app[SESSIONS_KEY]
+    """Sessions on the enrolment database (``DATABASE_URL``)."""
+    databases = app[DATABASES_KEY]
+    if databases.sessions is None:
+        databases.engine = create_async_engine_for(databases.database_url)
+        databases.sessions = sessionmaker(
+            databases.engine, class_=AsyncSession, expire_on_commit=False
+        )
+    return databases.sessions

@@ -119,7 +119,12 @@ def create_app(settings: Settings | None = None, web_root: Path = WEB_ROOT) -> w
     app.router.add_static("/static/", web_root / "static", name="static")
     from bot.console.web import add_console
 
-    add_console(app, app[SETTINGS_KEY].database_url, app[TEMPLATES_KEY])
+    add_console(
+        app,
+        app[SETTINGS_KEY].database_url,
+        app[SETTINGS_KEY].tracker_store_url,
+        app[TEMPLATES_KEY],
+    )
     return app
 
 

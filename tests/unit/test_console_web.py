@@ -154,3 +154,105 @@ async def test_what_staff_typed_is_shown_escaped(client: TestClient) -> None:
     text = await (await client.get("/console/")).text()
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+# ---------------------------------------------------------------- conversations
+
+
+@pytest.fixture
+async def with_conversations(scratch_db_url: str, tmp_path) -> AsyncIterator[TestClient]:  # noqa: ANN001
+    from bot.tracker_store import URLTrackerStore
+    from tests.unit.test_console_conversations import DOMAIN, write_all
+
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = URLTrackerStore(domain=DOMAIN, host=tracker_url)
+    await write_all(store)
+    store.engine.dispose()
+    await _create(scratch_db_url, "wanjiku", "agent")
+    await _create(scratch_db_url, "otieno", "supervisor")
+    app = create_app(Settings(database_url=scratch_db_url, tracker_store_url=tracker_url))
+    async with TestClient(TestServer(app)) as test_client:
+        test_client.db_url = scratch_db_url  # type: ignore[attr-defined]
+        yield test_client
+
+
+async def audit_actions(url: str) -> list[tuple[str, str | None]]:
+    engine = create_async_engine_for(url)
+    try:
+        async with sessionmaker(engine, class_=AsyncSession)() as db:
+            rows = await db.execute(select(AuditEntry.action, AuditEntry.target))
+            return [tuple(row) for row in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_list_shows_masked_officers_and_filters(with_conversations: TestClient) -> None:
+    from tests.unit.test_console_conversations import AMINA, BARAKA
+
+    client = with_conversations
+    await sign_in(client, "wanjiku")
+    page = await client.get("/console/conversations")
+    text = await page.text()
+    assert page.status == 200
+    assert "…0042" in text and "…0001" in text
+    assert f">{AMINA}<" not in text  # the link carries it, the page never shows it
+    telegram = await (await client.get("/console/conversations?channel=telegram")).text()
+    assert "…0001" in telegram and "…0042" not in telegram
+    fallback = await (await client.get("/console/conversations?fallback=yes")).text()
+    assert BARAKA[-4:] in fallback and "…0042" not in fallback
+    assert (await client.get("/console/conversations?before=garbage")).status == 400
+    bad = await client.get("/console/conversations?since=yesterday")
+    assert bad.status == 400 and "since: use a date like" in await bad.text()
+
+
+async def test_an_agent_reads_a_masked_transcript_and_it_is_audited(
+    with_conversations: TestClient,
+) -> None:
+    from tests.unit.test_console_conversations import AMINA, EMAIL, NAME, NUMBER
+
+    client = with_conversations
+    await sign_in(client, "wanjiku")
+    page = await client.get(f"/console/conversations/{AMINA}")
+    text = await page.text()
+    assert page.status == 200
+    assert "register" in text and "(0.93)" in text  # each message's intent and confidence
+    for secret in (NAME, EMAIL, NUMBER):
+        assert secret not in text
+    assert "Reveal personal data" not in text  # agents cannot reveal
+    assert (await client.post(f"/console/conversations/{AMINA}/reveal", data={})).status == 403
+    audited = await audit_actions(client.db_url)  # type: ignore[attr-defined]
+    views = [target for action, target in audited if action == "view_transcript"]
+    assert len(views) == 1 and AMINA not in views[0] and views[0].startswith("conversation:")
+    assert (await client.get("/console/conversations/nobody-at-all")).status == 404
+
+
+async def test_a_supervisor_reveals_with_the_csrf_token_and_it_is_audited(
+    with_conversations: TestClient,
+) -> None:
+    from tests.unit.test_console_conversations import AMINA, NAME
+
+    client = with_conversations
+    await sign_in(client, "otieno")
+    page = await client.get(f"/console/conversations/{AMINA}")
+    token = CSRF.search(await page.text()).group(1)
+    forged = await client.post(f"/console/conversations/{AMINA}/reveal", data={"csrf_token": "x"})
+    assert forged.status == 403
+    revealed = await client.post(
+        f"/console/conversations/{AMINA}/reveal", data={"csrf_token": token}
+    )
+    assert revealed.status == 200 and NAME in await revealed.text()
+    assert revealed.headers["Cache-Control"] == "no-store"
+    actions = [action for action, _ in await audit_actions(client.db_url)]  # type: ignore[attr-defined]
+    assert actions.count("reveal") == 1
+
+
+async def test_a_script_typed_by_an_officer_is_shown_escaped(
+    with_conversations: TestClient,
+) -> None:
+    from tests.unit.test_console_conversations import SCRIPT
+
+    client = with_conversations
+    await sign_in(client, "wanjiku")
+    text = await (await client.get(f"/console/conversations/{SCRIPT}")).text()
+    assert "<script>alert" not in text
+    assert "&lt;script&gt;alert(" in text
