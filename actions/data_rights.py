@@ -35,6 +35,7 @@ from actions.records import VerifiedForm, record_request
 from actions.registration import AskForSlot, reset_events
 from bot import data_rights, my_data, records, registration, tracker_redaction
 from bot.config import get_settings
+from bot.console import conversations as console_conversations
 from bot.data_rights import DataRequestKind, DataRequestOutcome
 
 logger = logging.getLogger(__name__)
@@ -312,6 +313,15 @@ class ActionEraseMyData(RightsAction):
             logger.error("erasure: conversation history not redacted", exc_info=True)
             say(dispatcher, tracker, "erase_history_pending")
             return DataRequestOutcome.FAILED, f"{withdrawn}; conversation history not redacted"
+        try:
+            # The support console's search index holds what was said: index again.
+            await console_conversations.forget(
+                get_settings().tracker_store_url, sorted(senders), values
+            )
+        except Exception:
+            logger.error("erasure: console search index not updated", exc_info=True)
+            say(dispatcher, tracker, "erase_history_pending")
+            return DataRequestOutcome.FAILED, f"{withdrawn}; console search index not updated"
         lang = language(tracker)
         say(
             dispatcher,

@@ -416,6 +416,38 @@ async def reindex(engine: AsyncEngine, sender_ids: Iterable[str] | None = None) 
     return added
 
 
+async def forget(tracker_store_url: str, sender_ids: Iterable[str], values: Iterable[str]) -> int:
+    """After an erasure (:func:`bot.tracker_redaction.redact_conversations`): indexes
+    again the conversations of ``sender_ids`` and every other conversation whose
+    search text holds one of ``values`` (an officer's name typed in a chat never
+    linked to them), so nothing erased stays searchable. A store without the index
+    has nothing to forget. Returns the number of conversations indexed again."""
+    engine = create_engine(tracker_store_url)
+    try:
+        async with engine.connect() as connection:
+            has_index = await connection.run_sync(
+                lambda sync: inspect(sync).has_table(conversations.name)
+            )
+            if not has_index:
+                return 0
+            senders = {sender for sender in sender_ids if sender}
+            for value in {v.strip().lower() for v in values if v}:
+                if len(value) < _MIN_VALUE_LENGTH:
+                    continue
+                needle = f"%{_like_escape(value)}%"
+                found = await connection.execute(
+                    select(conversations.c.sender_id).where(
+                        conversations.c.search_text.like(needle, escape=_LIKE_ESCAPE)
+                    )
+                )
+                senders.update(row.sender_id for row in found)
+        if senders:
+            await reindex(engine, senders)
+        return len(senders)
+    finally:
+        await engine.dispose()
+
+
 # --- the list -------------------------------------------------------------------------
 
 

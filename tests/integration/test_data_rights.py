@@ -5,6 +5,7 @@ directly. Messages here are never in the training data."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -17,6 +18,7 @@ import psycopg2
 import pytest
 from sqlalchemy import MetaData, select
 
+from bot.console import conversations as console_conversations
 from bot.db.engine import create_sync_engine
 from tests.conftest import Stack
 
@@ -143,6 +145,14 @@ def all_rows(url: str) -> dict[str, list[str]]:
         engine.dispose()
 
 
+async def index_console(tracker_store_url: str) -> None:
+    engine = console_conversations.create_engine(tracker_store_url)
+    try:
+        await console_conversations.refresh(engine)
+    finally:
+        await engine.dispose()
+
+
 def found_in(rows: dict[str, list[str]], values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [
         (table, value)
@@ -256,6 +266,11 @@ def test_erasure_removes_the_officer_from_every_table_and_every_conversation(
         data_stack.tracker_store_url, f"SELECT count(*) FROM events WHERE sender_id = '{sender}'"
     )[0][0]
 
+    # The support console has indexed the conversations (its search text).
+    asyncio.run(index_console(data_stack.tracker_store_url))
+    indexed = " ".join(all_rows(data_stack.tracker_store_url)["console_conversations"]).lower()
+    assert BARAKA.name.lower() in indexed
+
     question = data_stack.say(sender, "futa data yangu yote tafadhali")
     assert reference in text_of(question)  # the registration that will be withdrawn
     assert "/affirm" in payloads(question)
@@ -273,6 +288,7 @@ def test_erasure_removes_the_officer_from_every_table_and_every_conversation(
     assert found_in(rows, (CHARO.email.lower(), CHARO.personal_number))
 
     events = all_rows(data_stack.tracker_store_url)
+    # (This includes the console's index, console_conversations, and its search text.)
     assert not found_in(events, BARAKA.personal_values), found_in(events, BARAKA.personal_values)
     assert found_in(events, (CHARO.name, CHARO.personal_number))
     # His conversation is redacted, not removed: the counts stay, and it goes on.

@@ -26,6 +26,7 @@ from bot.console.conversations import (
     MASK,
     Filters,
     create_engine,
+    forget,
     list_conversations,
     refresh,
     reindex,
@@ -442,6 +443,28 @@ async def test_reindex_after_erasure(
     assert row.registered is False
     assert await refresh(engine) == 0
     assert len(await senders(engine)) == 4
+
+
+async def test_forget_after_erasure_reaches_other_conversations(
+    store: URLTrackerStore, engine: AsyncEngine, tracker_url: str, tmp_path: Path
+) -> None:
+    await write_all(store)
+    # Amina's name typed in another chat, never linked to her.
+    await save(
+        store,
+        "rest-other-7777",
+        [*session(T0 + 5 * DAY), user(f"ni {NAME} hapa", "inform", T0 + 5 * DAY + 1, "rest")],
+    )
+    await refresh(engine)
+    assert sorted(await senders(engine, text="wanjir")) == sorted([AMINA, "rest-other-7777"])
+
+    url = tracker_url.replace("postgres://", "postgresql://")
+    redact_conversations(url, [AMINA], [NAME])
+    assert await forget(url, [AMINA], [NAME]) == 2
+    assert await senders(engine, text="wanjir") == []
+    assert len(await senders(engine)) == 5
+    # A store the console never indexed has nothing to forget.
+    assert await forget(f"sqlite:///{tmp_path / 'never-indexed.db'}", [AMINA], [NAME]) == 0
 
 
 async def test_empty_store(engine: AsyncEngine) -> None:
