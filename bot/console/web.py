@@ -31,7 +31,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
-from bot.console import accounts, conversations
+from bot.console import accounts, conversations, nlu_inbox
 from bot.console.accounts import Permission
 from bot.db.engine import create_async_engine_for
 
@@ -287,6 +287,75 @@ async def conversation(request: web.Request) -> web.Response:
 @require(Permission.REVEAL)
 async def reveal(request: web.Request) -> web.Response:
     return await _show_transcript(request, reveal=True)
+
+
+# ---------------------------------------------------------------- NLU inbox
+
+
+@routes.get(f"{PREFIX}/nlu")
+@require(Permission.NLU_INBOX)
+async def nlu_inbox_page(request: web.Request) -> web.Response:
+    try:
+        before = int(request.query["before"]) if request.query.get("before") else None
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text="That page link is broken: start from the first page."
+        ) from None
+    show_all = request.query.get("all") == "1"
+    page = await nlu_inbox.inbox(
+        _tracker_engine(request.app), before=before, unlabelled_only=not show_all
+    )
+    return render(
+        request,
+        "nlu_inbox.html",
+        page=page,
+        intents=nlu_inbox.domain_intents(),
+        show_all=show_all,
+        saved=request.query.get("saved"),
+    )
+
+
+@routes.post(f"{PREFIX}/nlu/label")
+@require(Permission.NLU_INBOX)
+async def nlu_label(request: web.Request) -> web.StreamResponse:
+    form = request["form"]
+    try:
+        event_id = int(form.get("event_id", ""))
+        await nlu_inbox.label(
+            _tracker_engine(request.app),
+            event_id,
+            form.get("intent", ""),
+            request["console_session"].account.username,
+        )
+    except ValueError as error:
+        raise web.HTTPBadRequest(text=f"Not saved: {error}.") from None
+    async with _sessions(request.app)() as db:
+        await accounts.audit(
+            db,
+            request["console_session"].account_id,
+            "nlu_label",
+            f"event:{event_id}",
+            form.get("intent", "")[:100],
+        )
+        await db.commit()
+    raise web.HTTPSeeOther(f"{PREFIX}/nlu?saved={event_id}")
+
+
+@routes.get(f"{PREFIX}/nlu/export.yml")
+@require(Permission.NLU_INBOX)
+async def nlu_export(request: web.Request) -> web.Response:
+    content = await nlu_inbox.export(_tracker_engine(request.app))
+    async with _sessions(request.app)() as db:
+        await accounts.audit(db, request["console_session"].account_id, "export", "nlu_labels")
+        await db.commit()
+    return web.Response(
+        text=content,
+        content_type="application/x-yaml",
+        headers={
+            "Content-Disposition": 'attachment; filename="nlu-inbox.yml"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _set_cookie(

@@ -149,3 +149,24 @@ def test_a_supervisor_reveals_and_the_audit_log_says_so(
     page.get_by_role("link", name="Audit log").first.click()
     expect(page.locator("tbody")).to_contain_text("reveal")
     expect(page.locator("tbody")).to_contain_text("view_transcript")
+
+
+def test_an_agent_labels_an_nlu_inbox_message_and_exports_it(
+    console: str,
+    context,
+    artifacts: Path,  # noqa: ANN001
+) -> None:
+    page = context.new_page()
+    sign_in(page, console, "wanjiku")
+    page.get_by_role("link", name="NLU inbox").first.click()
+    row = page.locator("tbody tr", has_text="nataka kuongea na mtu")
+    expect(row).to_have_count(1)
+    row.get_by_role("combobox").select_option("human_handoff")
+    page.screenshot(path=str(artifacts / "console-nlu-inbox.png"), full_page=True)
+    row.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.locator("tbody tr", has_text="nataka kuongea na mtu")).to_have_count(0)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="export the labelled messages").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "- intent: human_handoff" in exported and "nataka kuongea na mtu" in exported

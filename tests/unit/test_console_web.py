@@ -256,3 +256,42 @@ async def test_a_script_typed_by_an_officer_is_shown_escaped(
     text = await (await client.get(f"/console/conversations/{SCRIPT}")).text()
     assert "<script>alert" not in text
     assert "&lt;script&gt;alert(" in text
+
+
+# ---------------------------------------------------------------- NLU inbox
+
+
+async def test_an_agent_labels_an_unsure_message_and_exports_it(
+    with_conversations: TestClient,
+) -> None:
+    client = with_conversations
+    await sign_in(client, "wanjiku")
+    page = await client.get("/console/nlu")
+    text = await page.text()
+    assert page.status == 200 and "nataka kuongea na mtu" in text
+    event_id = re.search(r'name="event_id" value="(\d+)"', text).group(1)
+    token = CSRF.search(text).group(1)
+
+    forged = await client.post(
+        "/console/nlu/label", data={"event_id": event_id, "intent": "human_handoff"}
+    )
+    assert forged.status == 403
+    unknown = await client.post(
+        "/console/nlu/label",
+        data={"event_id": event_id, "intent": "no_such_intent", "csrf_token": token},
+    )
+    assert unknown.status == 400 and "unknown intent" in await unknown.text()
+    saved = await client.post(
+        "/console/nlu/label",
+        data={"event_id": event_id, "intent": "human_handoff", "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert saved.status == 303
+    assert "nataka kuongea na mtu" not in await (await client.get("/console/nlu")).text()
+
+    exported = await client.get("/console/nlu/export.yml")
+    assert exported.status == 200
+    assert "attachment" in exported.headers["Content-Disposition"]
+    assert "- intent: human_handoff" in await exported.text()
+    actions = [action for action, _ in await audit_actions(client.db_url)]  # type: ignore[attr-defined]
+    assert "nlu_label" in actions and "export" in actions
