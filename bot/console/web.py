@@ -31,7 +31,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
-from bot.console import accounts, conversations, nlu_inbox
+from bot.console import accounts, conversations, exports, nlu_inbox
 from bot.console.accounts import Permission
 from bot.db.engine import create_async_engine_for
 
@@ -353,6 +353,60 @@ async def nlu_export(request: web.Request) -> web.Response:
         content_type="application/x-yaml",
         headers={
             "Content-Disposition": 'attachment; filename="nlu-inbox.yml"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# ---------------------------------------------------------------- exports
+
+
+@routes.get(f"{PREFIX}/export")
+@require(Permission.EXPORTS)
+async def export_conversations(request: web.Request) -> web.Response:
+    query = request.query
+    if not query.get("since") and not query.get("until"):
+        return render(request, "export.html", error=None, query={})
+    try:
+        since = date.fromisoformat(query.get("since", ""))
+        until = date.fromisoformat(query.get("until", ""))
+    except ValueError:
+        return render(
+            request,
+            "export.html",
+            status=400,
+            query=dict(query),
+            error="Give both dates, like 2026-11-01 and 2026-11-30.",
+        )
+    kind = query.get("format", "csv")
+    if kind not in ("csv", "json") or until < since:
+        return render(
+            request,
+            "export.html",
+            status=400,
+            query=dict(query),
+            error="The format is CSV or JSON, and the range must not end before it starts.",
+        )
+    try:
+        found = await exports.collect(_tracker_engine(request.app), since, until)
+    except exports.TooLarge as error:
+        return render(request, "export.html", status=400, query=dict(query), error=str(error))
+    async with _sessions(request.app)() as db:
+        await accounts.audit(
+            db,
+            request["console_session"].account_id,
+            "export",
+            f"conversations:{since.isoformat()}..{until.isoformat()}",
+            f"{len(found)} conversations as {kind}",
+        )
+        await db.commit()
+    name = f"conversations-{since.isoformat()}-{until.isoformat()}.{kind}"
+    body = exports.to_csv(found) if kind == "csv" else exports.to_json(found, since, until)
+    return web.Response(
+        text=body,
+        content_type="text/csv" if kind == "csv" else "application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
         },
     )

@@ -295,3 +295,53 @@ async def test_an_agent_labels_an_unsure_message_and_exports_it(
     assert "- intent: human_handoff" in await exported.text()
     actions = [action for action, _ in await audit_actions(client.db_url)]  # type: ignore[attr-defined]
     assert "nlu_label" in actions and "export" in actions
+
+
+# ---------------------------------------------------------------- exports
+
+
+async def test_a_supervisor_exports_a_date_range_masked_and_audited(
+    with_conversations: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+    import io
+    import json
+
+    from bot.console import exports
+    from tests.unit.test_console_conversations import AMINA, BARAKA, EMAIL, NAME
+
+    client = with_conversations
+    await sign_in(client, "wanjiku")
+    assert (await client.get("/console/export?since=2024-06-10&until=2024-06-11")).status == 403
+    await client.post(
+        "/console/logout", data={"csrf_token": await csrf_of(client)}, allow_redirects=False
+    )
+    await sign_in(client, "otieno")
+
+    response = await client.get("/console/export?since=2024-06-10&until=2024-06-11&format=csv")
+    assert response.status == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = await response.text()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert {row["conversation"] for row in rows} == {
+        exports.pseudonym(AMINA),
+        exports.pseudonym(BARAKA),
+    }
+    assert {"officer", "bot"} == {row["speaker"] for row in rows}
+    for secret in (NAME, EMAIL, AMINA, BARAKA):
+        assert secret not in body
+
+    as_json = await client.get("/console/export?since=2024-06-10&until=2024-06-13&format=json")
+    data = json.loads(await as_json.text())
+    assert len(data["conversations"]) == 4 and data["since"] == "2024-06-10"
+
+    bad = await client.get("/console/export?since=2024-06-12&until=2024-06-10")
+    assert bad.status == 400 and "must not end before it starts" in await bad.text()
+    monkeypatch.setattr(exports, "MAX_CONVERSATIONS", 1)
+    large = await client.get("/console/export?since=2024-06-10&until=2024-06-13")
+    assert large.status == 400 and "narrow it" in await large.text()
+    targets = [t for a, t in await audit_actions(client.db_url) if a == "export"]  # type: ignore[attr-defined]
+    assert targets == [
+        "conversations:2024-06-10..2024-06-11",
+        "conversations:2024-06-10..2024-06-13",
+    ]
