@@ -28,10 +28,11 @@ from urllib.parse import urlencode
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
-from bot.console import accounts, conversations, exports, nlu_inbox
+from bot.console import accounts, analytics, conversations, exports, nlu_inbox
 from bot.console.accounts import Permission
 from bot.db.engine import create_async_engine_for
 
@@ -355,6 +356,37 @@ async def nlu_export(request: web.Request) -> web.Response:
             "Content-Disposition": 'attachment; filename="nlu-inbox.yml"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+# ---------------------------------------------------------------- analytics
+
+
+@routes.get(f"{PREFIX}/analytics")
+@require(Permission.ANALYTICS)
+async def analytics_page(request: web.Request) -> web.Response:
+    try:
+        days = min(max(int(request.query.get("days", "30")), 1), 366)
+        until = date.fromisoformat(request.query["until"]) if request.query.get("until") else None
+    except ValueError:
+        raise web.HTTPBadRequest(text="days is a number, until a date like 2026-11-30") from None
+    async with _sessions(request.app)() as db:
+        summary = await analytics.summarise(_tracker_engine(request.app), db, days, until)
+    charts = [
+        analytics.bar_chart("Conversations per day", summary.per_day),
+        analytics.bar_chart("Officers' messages per channel", summary.messages_per_channel),
+        analytics.bar_chart("Officers' messages per language", summary.messages_per_language),
+        analytics.bar_chart("Top intents (conversations)", summary.top_intents),
+        analytics.bar_chart(
+            "Registrations per course and cohort (all time)", summary.registrations
+        ),
+    ]
+    return render(
+        request,
+        "analytics.html",
+        summary=summary,
+        days=days,
+        charts=[Markup(chart) for chart in charts],
     )
 
 

@@ -345,3 +345,36 @@ async def test_a_supervisor_exports_a_date_range_masked_and_audited(
         "conversations:2024-06-10..2024-06-11",
         "conversations:2024-06-10..2024-06-13",
     ]
+
+
+# ---------------------------------------------------------------- analytics
+
+
+async def test_a_supervisor_sees_the_analytics_as_svg_charts(
+    with_conversations: TestClient,
+) -> None:
+    client = with_conversations
+    await sign_in(client, "wanjiku")
+    assert (await client.get("/console/analytics")).status == 403
+    await client.post(
+        "/console/logout", data={"csrf_token": await csrf_of(client)}, allow_redirects=False
+    )
+    await sign_in(client, "otieno")
+    page = await client.get("/console/analytics?days=7&until=2024-06-16")
+    text = await page.text()
+    assert page.status == 200
+    assert "<strong>4</strong> conversations" in text
+    assert "fallback in 25.0%" in text and "hand-off in 25.0%" in text
+    assert text.count("<svg") == 5
+    assert 'aria-label="Conversations per day: 2024-06-10: 1, 2024-06-11: 1' in text
+    assert "Officers&#x27; messages per channel: rest: 2," in text
+    assert "No data in this period." in text  # no registrations in this database
+    assert (await client.get("/console/analytics?days=x")).status == 400
+
+
+def test_chart_labels_are_escaped() -> None:
+    from bot.console.analytics import bar_chart
+
+    svg = bar_chart("Top <intents>", [("<script>x</script>", 3)])
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert svg.startswith("<svg") and 'role="img"' in svg
