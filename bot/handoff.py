@@ -89,3 +89,58 @@ async def request_handoff(
             if used is None or attempts >= REFERENCE_ATTEMPTS:
                 raise
     return request, created, await queue_position(session, request)
+
+
+# --- the support console's inbox ---------------------------------------------------------
+
+
+class HandoffConflict(ValueError):
+    """The request is not in a state that allows this (claimed by someone else,
+    already closed)."""
+
+
+async def live_requests(session: AsyncSession, limit: int = 200) -> list[HandoffRequest]:
+    """Open and assigned requests, oldest first (the queue's order)."""
+    return list(
+        (
+            await session.scalars(
+                select(HandoffRequest)
+                .where(HandoffRequest.status.in_(LIVE_HANDOFF_STATUSES))
+                .order_by(HandoffRequest.created_at, HandoffRequest.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def claim(session: AsyncSession, request_id: int, agent: str) -> HandoffRequest:
+    """Gives an open request to ``agent``. A conditional UPDATE: of two agents
+    claiming at once, one gets it and the other :class:`HandoffConflict`."""
+    done = await session.execute(
+        HandoffRequest.__table__.update()
+        .where(HandoffRequest.id == request_id, HandoffRequest.status == HandoffStatus.OPEN)
+        .values(status=HandoffStatus.ASSIGNED, assigned_to=agent)
+    )
+    request = await session.get(HandoffRequest, request_id, populate_existing=True)
+    if request is None:
+        raise HandoffConflict("no such request")
+    if done.rowcount != 1 and request.assigned_to != agent:
+        raise HandoffConflict(f"already taken by {request.assigned_to or 'someone'}")
+    return request
+
+
+async def close(
+    session: AsyncSession, request_id: int, agent: str, *, any_agent: bool = False
+) -> HandoffRequest:
+    """Closes a request (the conversation goes back to the bot). Only the agent who
+    holds it may, unless ``any_agent`` (a supervisor); an open one can be closed
+    too (the officer no longer needs a person)."""
+    request = await session.get(HandoffRequest, request_id, populate_existing=True)
+    if request is None or request.status is HandoffStatus.CLOSED:
+        raise HandoffConflict("no such live request")
+    if request.status is HandoffStatus.ASSIGNED and request.assigned_to != agent and not any_agent:
+        raise HandoffConflict(f"held by {request.assigned_to}")
+    request.status = HandoffStatus.CLOSED
+    request.closed_at = utcnow()
+    await session.flush()
+    return request

@@ -32,6 +32,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
+from bot import handoff
 from bot.console import accounts, analytics, conversations, exports, nlu_inbox
 from bot.console.accounts import Permission
 from bot.db.engine import create_async_engine_for
@@ -288,6 +289,68 @@ async def conversation(request: web.Request) -> web.Response:
 @require(Permission.REVEAL)
 async def reveal(request: web.Request) -> web.Response:
     return await _show_transcript(request, reveal=True)
+
+
+# ---------------------------------------------------------------- hand-offs
+
+
+@routes.get(f"{PREFIX}/handoffs")
+@require(Permission.HANDOFFS)
+async def handoff_inbox(request: web.Request) -> web.Response:
+    async with _sessions(request.app)() as db:
+        live = await handoff.live_requests(db)
+    return render(
+        request,
+        "handoffs.html",
+        requests=live,
+        mask=conversations.mask_sender,
+        message=request.query.get("message"),
+    )
+
+
+async def _handoff_action(request: web.Request, action: str) -> web.StreamResponse:
+    console_session = request["console_session"]
+    agent = console_session.account.username
+    try:
+        request_id = int(request.match_info["request_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with _sessions(request.app)() as db:
+        try:
+            if action == "claim":
+                found = await handoff.claim(db, request_id, agent)
+            else:
+                found = await handoff.close(
+                    db,
+                    request_id,
+                    agent,
+                    any_agent=accounts.can(console_session.account, Permission.ACCOUNTS),
+                )
+        except handoff.HandoffConflict as error:
+            await db.rollback()
+            raise web.HTTPSeeOther(
+                f"{PREFIX}/handoffs?{urlencode({'message': f'Not done: {error}.'})}"
+            ) from None
+        await accounts.audit(
+            db, console_session.account_id, f"handoff_{action}", f"handoff:{found.reference}"
+        )
+        await db.commit()
+    done = "claimed" if action == "claim" else "closed: the bot has the conversation again"
+    raise web.HTTPSeeOther(
+        f"{PREFIX}/handoffs?{urlencode({'message': f'{found.reference} {done}.'})}"
+    )
+
+
+@routes.post(f"{PREFIX}/handoffs/{{request_id}}/claim")
+@require(Permission.HANDOFFS)
+async def handoff_claim(request: web.Request) -> web.StreamResponse:
+    return await _handoff_action(request, "claim")
+
+
+@routes.post(f"{PREFIX}/handoffs/{{request_id}}/close")
+@require(Permission.HANDOFFS)
+async def handoff_close(request: web.Request) -> web.StreamResponse:
+    return await _handoff_action(request, "close")
 
 
 # ---------------------------------------------------------------- NLU inbox

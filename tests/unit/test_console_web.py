@@ -378,3 +378,55 @@ def test_chart_labels_are_escaped() -> None:
     svg = bar_chart("Top <intents>", [("<script>x</script>", 3)])
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert svg.startswith("<svg") and 'role="img"' in svg
+
+
+# ---------------------------------------------------------------- hand-offs
+
+
+async def test_agents_claim_and_close_hand_off_requests(with_conversations: TestClient) -> None:
+    from bot import handoff
+    from tests.unit.test_console_conversations import BARAKA
+
+    client = with_conversations
+    url = client.db_url  # type: ignore[attr-defined]
+    await _create(url, "akinyi", "agent")
+    engine = create_async_engine_for(url)
+    try:
+        async with sessionmaker(engine, class_=AsyncSession)() as db:
+            request, _, _ = await handoff.request_handoff(
+                db, channel="telegram", sender_id=BARAKA, language="sw", reason="human_handoff"
+            )
+            reference, request_id = request.reference, request.id
+            await db.commit()
+    finally:
+        await engine.dispose()
+
+    await sign_in(client, "wanjiku")
+    page = await (await client.get("/console/handoffs")).text()
+    assert (
+        reference in page
+        and "…0001" in page
+        and BARAKA not in page.replace(f'href="/console/conversations/{BARAKA}"', "")
+    )
+    token = CSRF.search(page).group(1)
+    assert (await client.post(f"/console/handoffs/{request_id}/claim", data={})).status == 403
+    claimed = await client.post(f"/console/handoffs/{request_id}/claim", data={"csrf_token": token})
+    assert f"{reference} claimed." in await claimed.text()
+    assert "assigned (wanjiku)" in await claimed.text()
+    await client.post("/console/logout", data={"csrf_token": token}, allow_redirects=False)
+
+    await sign_in(client, "akinyi")
+    token = await csrf_of(client, "/console/handoffs")
+    taken = await client.post(f"/console/handoffs/{request_id}/claim", data={"csrf_token": token})
+    assert "Not done: already taken by wanjiku." in await taken.text()
+    held = await client.post(f"/console/handoffs/{request_id}/close", data={"csrf_token": token})
+    assert "Not done: held by wanjiku." in await held.text()
+    await client.post("/console/logout", data={"csrf_token": token}, allow_redirects=False)
+
+    await sign_in(client, "wanjiku")
+    token = await csrf_of(client, "/console/handoffs")
+    closed = await client.post(f"/console/handoffs/{request_id}/close", data={"csrf_token": token})
+    text = await closed.text()
+    assert "closed: the bot has the conversation again" in text and "No officer is waiting." in text
+    actions = [action for action, _ in await audit_actions(url)]
+    assert actions.count("handoff_claim") == 1 and actions.count("handoff_close") == 1
