@@ -23,14 +23,23 @@ without the spaCy tokenizer).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bot.config import PROJECT_ROOT
 from bot.evaluate import HeldOutMessage, ParseFunction
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -460,16 +469,6 @@ def miss_lines(figures: Figures, limit: int = 80) -> list[str]:
 # Everything below trains or loads Rasa models: it is what `make evaluate` runs,
 # not what the unit tests call.
 
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-
-from bot.config import PROJECT_ROOT  # noqa: E402
 
 RASA = str(Path(sys.executable).with_name("rasa"))
 CONFIG = PROJECT_ROOT / "config.yml"

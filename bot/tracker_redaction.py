@@ -69,7 +69,7 @@ MIN_VALUE_LENGTH = 4
 
 # Rasa's own environment variable for a PostgreSQL schema other than ``public``; its
 # store connects with this search path, so the redaction must look in the same place.
-_POSTGRESQL_SCHEMA_ENV = "POSTGRESQL_SCHEMA"
+POSTGRESQL_SCHEMA_ENV = "POSTGRESQL_SCHEMA"
 
 # The escape character of our LIKE patterns. Not the backslash: JSON text is full of
 # backslashes (``\\u00e9``, ``\\"``), which must stay literal characters in a pattern.
@@ -149,7 +149,7 @@ def redact_conversations(
         return RedactionResult(0, 0, 0)
 
     kwargs: dict[str, Any] = {}
-    schema = os.environ.get(_POSTGRESQL_SCHEMA_ENV)
+    schema = os.environ.get(POSTGRESQL_SCHEMA_ENV)
     if schema and url.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
     engine = create_sync_engine(url, **kwargs)

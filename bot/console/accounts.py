@@ -414,12 +414,7 @@ async def disable_account(
 ) -> StaffAccount:
     """Stops the account signing in and ends its sessions (kept, not deleted, for
     the audit log); audited as ``account_disabled``."""
-    now = _aware(now)
-    account = await _require_account(session, username)
-    account.disabled = True
-    await revoke_sessions_of(session, account.id)
-    await audit(session, actor, "account_disabled", f"account:{account.id}", now=now)
-    return account
+    return await _set_disabled(session, username, True, actor=actor, now=now)
 
 
 async def enable_account(
@@ -430,10 +425,24 @@ async def enable_account(
     now: datetime | None = None,
 ) -> StaffAccount:
     """Lets a disabled account sign in again; audited as ``account_enabled``."""
+    return await _set_disabled(session, username, False, actor=actor, now=now)
+
+
+async def _set_disabled(
+    session: AsyncSession,
+    username: str,
+    disabled: bool,
+    *,
+    actor: StaffAccount | int | None,
+    now: datetime | None,
+) -> StaffAccount:
     now = _aware(now)
     account = await _require_account(session, username)
-    account.disabled = False
-    await audit(session, actor, "account_enabled", f"account:{account.id}", now=now)
+    account.disabled = disabled
+    if disabled:
+        await revoke_sessions_of(session, account.id)
+    action = "account_disabled" if disabled else "account_enabled"
+    await audit(session, actor, action, f"account:{account.id}", now=now)
     return account
 
 

@@ -68,7 +68,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import create_async_engine_for
 from bot.log_masking import mask_personal_data
-from bot.tracker_redaction import PERSONAL_SLOTS
+from bot.reference import ALPHABET, ENROLMENT_PREFIX, LENGTH
+from bot.tracker_redaction import MIN_VALUE_LENGTH, PERSONAL_SLOTS, POSTGRESQL_SCHEMA_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -88,14 +89,12 @@ HANDOFF_ACTIONS = frozenset({"action_human_handoff", "action_handoff_during_form
 #: ``_waitlisted``, ``_already`` in bot/replies/registration.yml); it sets no slot, as
 #: it resets the form's slots afterwards.
 REGISTRATION_ACTION = "action_submit_registration"
-_ENROLMENT_REFERENCE = re.compile(r"\bKSG-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{6}\b")
+_ENROLMENT_REFERENCE = re.compile(rf"\b{ENROLMENT_PREFIX}-[{ALPHABET}]{{{LENGTH}}}\b")
 
 #: Entities and slots whose values are shown as :data:`MASK` unless revealed.
 PERSONAL_NAMES = PERSONAL_SLOTS | {"personal_number", "email", "phone_number", "reference"}
 MASK = "[redacted]"
-_MIN_VALUE_LENGTH = 4  # shorter known values are not replaced inside texts
 _LIKE_ESCAPE = "/"
-_POSTGRESQL_SCHEMA_ENV = "POSTGRESQL_SCHEMA"
 _ADVISORY_LOCK_KEY = 0x6D736169  # "msai"
 
 metadata = MetaData()
@@ -151,7 +150,7 @@ _SUMMARY_COLUMNS = [c for c in conversations.c if c.name not in ("search_text",)
 def create_engine(tracker_store_url: str | SAURL, **kwargs: Any) -> AsyncEngine:
     """An async engine on the tracker store (``TRACKER_STORE_URL``), in Rasa's
     PostgreSQL schema when ``POSTGRESQL_SCHEMA`` is set, as Rasa's store is."""
-    schema = os.environ.get(_POSTGRESQL_SCHEMA_ENV)
+    schema = os.environ.get(POSTGRESQL_SCHEMA_ENV)
     url = str(tracker_store_url)
     if schema and not url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"server_settings": {"search_path": schema}})
@@ -432,7 +431,7 @@ async def forget(tracker_store_url: str, sender_ids: Iterable[str], values: Iter
                 return 0
             senders = {sender for sender in sender_ids if sender}
             for value in {v.strip().lower() for v in values if v}:
-                if len(value) < _MIN_VALUE_LENGTH:
+                if len(value) < MIN_VALUE_LENGTH:
                     continue
                 needle = f"%{_like_escape(value)}%"
                 found = await connection.execute(
@@ -692,7 +691,7 @@ class _Masker:
                     if isinstance(entity, dict) and entity.get("entity") in PERSONAL_NAMES:
                         values.add(str(entity.get("value") or ""))
         kept = sorted(
-            {v.strip() for v in values if len(v.strip()) >= _MIN_VALUE_LENGTH},
+            {v.strip() for v in values if len(v.strip()) >= MIN_VALUE_LENGTH},
             key=lambda v: (-len(v), v),
         )
         self._pattern = (

@@ -146,10 +146,10 @@ async def inbox(
             )
             for row in rows:
                 cursor = row.id
-                unsure = _unsure(json.loads(row.data or "{}"))
+                data = json.loads(row.data or "{}")
+                unsure = _unsure(data)
                 if unsure is None or (unlabelled_only and row.id in known):
                     continue
-                data = json.loads(row.data or "{}")
                 items.append(
                     InboxItem(
                         row.id,

@@ -123,8 +123,17 @@ def require(permission: Permission) -> Callable[[Handler], Handler]:
 
 @routes.get(f"{PREFIX}/login")
 async def login_page(request: web.Request) -> web.Response:
+    return _login_form(request)
+
+
+def _login_form(
+    request: web.Request, status: int = 200, error: str | None = None, username: str = ""
+) -> web.Response:
+    """The sign-in page with a fresh double-submit CSRF token (field and cookie)."""
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", csrf_token=token, error=None, username="")
+    response = render(
+        request, "login.html", status=status, csrf_token=token, error=error, username=username
+    )
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=1800)
     return response
 
@@ -142,17 +151,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         new = await accounts.create_session(db, result.account) if result.ok else None
         await db.commit()
     if new is None:
-        token = secrets.token_urlsafe(24)
-        response = render(
-            request,
-            "login.html",
-            status=401 if not result.retry_after_minutes else 429,
-            csrf_token=token,
-            error=result.error,
-            username=username[:64],
-        )
-        _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=1800)
-        return response
+        status = 429 if result.retry_after_minutes else 401
+        return _login_form(request, status, result.error, username[:64])
     response = web.HTTPSeeOther(f"{PREFIX}/")
     _set_cookie(request, response, SESSION_COOKIE, new.token)
     response.del_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
