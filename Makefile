@@ -18,7 +18,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 # What a trained model depends on; a change to any of these retrains (and Rasa's
 # own fingerprint then retrains only the parts that changed).
-TRAIN_INPUTS := config.yml bot/language.py $(shell find domain data/nlu data/rules data/stories bot/nlu bot/lexicon -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
+TRAIN_INPUTS := config.yml bot/language.py $(shell find domain data/nlu data/rules data/stories bot/nlu bot/dialogue bot/lexicon -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help
 help: ## show this help

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.database import DatabaseUnavailable, in_transaction
 from bot import handoff
+from bot.db.models import HandoffMessageKind
 from bot.language import reply_language
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,44 @@ class ActionHumanHandoff(Action):
             SlotSet("handoff_reference", request.reference),
             SlotSet("handoff_position", str(position)),
         ]
+
+
+class ActionDeliverAgentMessages(Action):
+    """Sends the officer what a member of staff wrote in the support console, in
+    the officer's channel. The console runs it (HTTP API) on channels that can
+    push; ``HandoffPolicy`` runs it after each of the officer's messages while an
+    agent holds the conversation. The hand-back notice clears ``handoff_agent``.
+    Unreachable records: nothing is taken, so nothing is lost; the next run sends it.
+    """
+
+    def name(self) -> str:
+        return "action_deliver_agent_messages"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            pending = await in_transaction(
+                lambda session: handoff.take_pending(
+                    session,
+                    channel=tracker.get_latest_input_channel() or "unknown",
+                    sender_id=tracker.sender_id,
+                )
+            )
+        except DatabaseUnavailable:
+            return []
+        events: list[EventType] = []
+        for message in pending:
+            # The extra keys become the bot event's metadata: the console shows
+            # these turns as the agent's, not the bot's.
+            dispatcher.utter_message(
+                text=handoff.wording(message, tracker.get_slot("language")),
+                handoff_agent=message.author,
+                handoff_kind=message.kind.value,
+            )
+            if message.kind is HandoffMessageKind.LEFT:
+                events.append(SlotSet("handoff_agent", None))
+        return events
 
 
 def _handoff_outcome(created: bool, position: int) -> str:

@@ -44,6 +44,12 @@ class Settings:
     web_host: str = "0.0.0.0"
     web_port: int = 8000
     rasa_public_url: str = "http://localhost:5005"
+    # Where the support console reaches Rasa's HTTP API (server to server): any
+    # replica will do, they share the tracker store and lock store. With a token
+    # when Rasa runs with --auth-token.
+    rasa_url: str = "http://localhost:5005"
+    rasa_auth_token: str | None = None
+    rasa_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -65,6 +71,13 @@ class Settings:
             rasa_public_url=(
                 env.get("RASA_PUBLIC_URL") or f"http://localhost:{env.get('RASA_PORT') or 5005}"
             ).rstrip("/"),
+            rasa_url=(
+                env.get("RASA_URL") or f"http://localhost:{env.get('RASA_PORT') or 5005}"
+            ).rstrip("/"),
+            rasa_auth_token=env.get("RASA_AUTH_TOKEN") or None,
+            rasa_timeout_seconds=float(
+                env.get("RASA_TIMEOUT_SECONDS") or defaults.rasa_timeout_seconds
+            ),
         )
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -51,6 +51,7 @@ from bot.db.models import (
     DataRequestKind,
     DataRequestOutcome,
     Enrolment,
+    HandoffMessage,
     HandoffRequest,
     Officer,
     utcnow,
@@ -550,8 +551,17 @@ async def erase_officer(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    erased_requests = []
     for handoff in handoffs:
         handoff.sender_id = f"erased-{handoff.id}"
+        erased_requests.append(handoff.id)
+    if erased_requests:  # what staff wrote them and was not yet delivered
+        await session.execute(
+            update(HandoffMessage)
+            .where(HandoffMessage.request_id.in_(erased_requests))
+            .values(text=None)
+            .execution_options(synchronize_session=False)
+        )
 
     for identity in identities:
         await session.delete(identity)

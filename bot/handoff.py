@@ -1,5 +1,9 @@
 """Hand-off requests: an officer asks for a person; the support console picks it up.
 
+While an agent holds a request, what the agent writes waits in an outbox
+(:class:`HandoffMessage`) until the bot's ``action_deliver_agent_messages``
+takes it (:func:`take_pending`) and sends it in the officer's channel.
+
 Plain async Python, no Rasa; runs in the caller's transaction and never commits.
 One chat sender has at most one live (open or assigned) request: asking again
 returns the same request and queue position instead of queueing twice. The
@@ -9,11 +13,21 @@ messages from the same sender race; the loser re-reads the winner's request.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import LIVE_HANDOFF_STATUSES, HandoffRequest, HandoffStatus, utcnow
+from bot import replies
+from bot.db.models import (
+    LIVE_HANDOFF_STATUSES,
+    HandoffMessage,
+    HandoffMessageKind,
+    HandoffRequest,
+    HandoffStatus,
+    utcnow,
+)
 from bot.reference import HANDOFF_PREFIX, new_reference
 
 REFERENCE_ATTEMPTS = 5
@@ -144,3 +158,106 @@ async def close(
     request.closed_at = utcnow()
     await session.flush()
     return request
+
+
+# --- the console's outbox to the officer -----------------------------------------------
+
+#: The longest reply an agent may send in one message (WhatsApp allows 4,096).
+MAX_REPLY_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message taken from the outbox for delivery."""
+
+    kind: HandoffMessageKind
+    author: str
+    text: str | None
+    language: str
+
+
+async def queue_message(
+    session: AsyncSession,
+    request: HandoffRequest,
+    kind: HandoffMessageKind,
+    author: str,
+    text: str | None = None,
+) -> HandoffMessage:
+    """Puts a message for the request's officer in the outbox.
+
+    A reply must be from the agent who holds the request, non-blank and at most
+    :data:`MAX_REPLY_CHARS`; :class:`HandoffConflict` or :class:`ValueError` says
+    why not."""
+    if kind is HandoffMessageKind.REPLY:
+        text = (text or "").strip()
+        if not text:
+            raise ValueError("Write a reply first.")
+        if len(text) > MAX_REPLY_CHARS:
+            raise ValueError(f"A reply can be at most {MAX_REPLY_CHARS:,} characters.")
+        if request.status is not HandoffStatus.ASSIGNED:
+            raise HandoffConflict("claim the request before replying")
+    message = HandoffMessage(
+        request_id=request.id, kind=kind, author=author, text=text, created_at=utcnow()
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def take_pending(session: AsyncSession, *, channel: str, sender_id: str) -> list[Outgoing]:
+    """The sender's undelivered messages, oldest first, marked delivered.
+
+    Each row is claimed with a conditional UPDATE, so two deliveries running at
+    once (a push from the console and the officer's own message) never send one
+    message twice. A reply's text is cleared once taken: the tracker keeps the
+    conversation's copy."""
+    rows = (
+        await session.execute(
+            select(HandoffMessage, HandoffRequest.language)
+            .join(HandoffRequest, HandoffRequest.id == HandoffMessage.request_id)
+            .where(
+                HandoffRequest.channel == channel,
+                HandoffRequest.sender_id == sender_id,
+                HandoffMessage.delivered_at.is_(None),
+            )
+            .order_by(HandoffMessage.id)
+        )
+    ).all()
+    taken: list[Outgoing] = []
+    for message, language in rows:
+        done = await session.execute(
+            update(HandoffMessage)
+            .where(HandoffMessage.id == message.id, HandoffMessage.delivered_at.is_(None))
+            .values(delivered_at=utcnow(), text=None)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 1:
+            taken.append(Outgoing(message.kind, message.author, message.text, language))
+    return taken
+
+
+async def messages_of(session: AsyncSession, request_id: int) -> list[HandoffMessage]:
+    """Everything queued for a request, oldest first (delivered ones without text)."""
+    return list(
+        (
+            await session.scalars(
+                select(HandoffMessage)
+                .where(HandoffMessage.request_id == request_id)
+                .order_by(HandoffMessage.id)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+
+
+def wording(message: Outgoing, language: str | None) -> str:
+    """What the officer reads: ``language`` is the conversation's current one
+    (the language of the request when the bot no longer knows it)."""
+    key = {
+        HandoffMessageKind.JOINED: "handoff_agent_joined",
+        HandoffMessageKind.REPLY: "handoff_agent_reply",
+        HandoffMessageKind.LEFT: "handoff_agent_left",
+    }[message.kind]
+    return replies.render(
+        key, language or message.language, agent=message.author, text=message.text
+    )

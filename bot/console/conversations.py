@@ -635,6 +635,7 @@ class TranscriptEvent:
     buttons: tuple[Button, ...] = ()  # bot
     name: str | None = None  # action and slot names
     value: Any = None  # slot value
+    agent: str | None = None  # bot messages a member of staff wrote (hand-off)
 
 
 @dataclass(frozen=True)
@@ -755,7 +756,15 @@ def _item(row: Any, event: dict[str, Any], masker: _Masker | None) -> Transcript
             for b in (data.get("buttons") or [])
             if isinstance(b, dict)
         )
-        return TranscriptEvent(kind="bot", at=at, text=say(event.get("text")), buttons=buttons)
+        metadata = event.get("metadata") or {}
+        agent = metadata.get("handoff_agent") if isinstance(metadata, dict) else None
+        return TranscriptEvent(
+            kind="bot",
+            at=at,
+            text=say(event.get("text")),
+            buttons=buttons,
+            agent=str(agent) if agent else None,
+        )
     if kind == "action":
         return TranscriptEvent(kind="action", at=at, name=row.action_name or event.get("name"))
     if kind == "slot":

@@ -29,13 +29,22 @@ from urllib.parse import urlencode
 import jinja2
 from aiohttp import web
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
 from bot import handoff
-from bot.console import accounts, analytics, conversations, exports, nlu_inbox
+from bot.console import accounts, analytics, conversations, exports, nlu_inbox, relay
 from bot.console.accounts import Permission
 from bot.db.engine import create_async_engine_for
+from bot.db.models import (
+    AuditEntry,
+    HandoffMessageKind,
+    HandoffRequest,
+    HandoffStatus,
+    StaffAccount,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,7 @@ PREFIX = "/console"
 
 TEMPLATES_KEY = web.AppKey("console_templates", jinja2.Environment)
 DATABASES_KEY = web.AppKey("console_databases", object)
+RELAY_KEY = web.AppKey("console_relay", relay.RasaRelay)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 routes = web.RouteTableDef()
@@ -308,49 +318,198 @@ async def handoff_inbox(request: web.Request) -> web.Response:
     )
 
 
-async def _handoff_action(request: web.Request, action: str) -> web.StreamResponse:
-    console_session = request["console_session"]
-    agent = console_session.account.username
+def _request_id(request: web.Request) -> int:
     try:
-        request_id = int(request.match_info["request_id"])
+        return int(request.match_info["request_id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    async with _sessions(request.app)() as db:
-        try:
-            if action == "claim":
-                found = await handoff.claim(db, request_id, agent)
-            else:
-                found = await handoff.close(
-                    db,
-                    request_id,
-                    agent,
-                    any_agent=accounts.can(console_session.account, Permission.ACCOUNTS),
-                )
-        except handoff.HandoffConflict as error:
-            await db.rollback()
-            raise web.HTTPSeeOther(
-                f"{PREFIX}/handoffs?{urlencode({'message': f'Not done: {error}.'})}"
-            ) from None
-        await accounts.audit(
-            db, console_session.account_id, f"handoff_{action}", f"handoff:{found.reference}"
+
+
+def _to_request_page(request_id: int, message: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"{PREFIX}/handoffs/{request_id}?{urlencode({'message': message})}")
+
+
+def _to_inbox(message: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"{PREFIX}/handoffs?{urlencode({'message': message})}")
+
+
+REFRESH_AUDIT_WINDOW = timedelta(minutes=15)
+
+
+async def _viewed_recently(db: AsyncSession, account_id: int, target: str) -> bool:
+    since = utcnow() - REFRESH_AUDIT_WINDOW
+    return (
+        await db.scalar(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.account_id == account_id,
+                AuditEntry.action == "view_transcript",
+                AuditEntry.target == target,
+                AuditEntry.at >= since,
+            )
+            .limit(1)
         )
+    ) is not None
+
+
+async def _push(request: web.Request, found: Any) -> str:
+    """Sends the request's pending messages now if its channel can push; what to
+    tell the agent about it."""
+    if not relay.can_push(found.channel):
+        return (
+            f"The officer is on {found.channel}, which cannot push: they get it with "
+            "the reply to their next message."
+        )
+    try:
+        await request.app[RELAY_KEY].deliver(found.sender_id)
+    except relay.RasaUnavailable as error:
+        return f"Not sent yet ({error}); it goes out with the officer's next message."
+    return "Sent."
+
+
+@routes.get(f"{PREFIX}/handoffs/{{request_id}}")
+@require(Permission.HANDOFFS)
+async def handoff_page(request: web.Request) -> web.Response:
+    """One request: the conversation so far (masked), what staff sent, the reply
+    box for the agent who holds it, and the hand-back button."""
+    request_id = _request_id(request)
+    console_session = request["console_session"]
+    async with _sessions(request.app)() as db:
+        found = await db.get(HandoffRequest, request_id)
+        if found is None:
+            raise web.HTTPNotFound(text="No such hand-off request.")
+        outbox = await handoff.messages_of(db, request_id)
+        target = conversation_target(found.sender_id)
+        # The page refreshes itself while open (static/console-refresh.js): one
+        # audit entry per agent and conversation within REFRESH_AUDIT_WINDOW.
+        refresh = request.query.get("refresh") == "1"
+        if not refresh or not await _viewed_recently(db, console_session.account_id, target):
+            await accounts.audit(db, console_session.account_id, "view_transcript", target)
         await db.commit()
-    done = "claimed" if action == "claim" else "closed: the bot has the conversation again"
-    raise web.HTTPSeeOther(
-        f"{PREFIX}/handoffs?{urlencode({'message': f'{found.reference} {done}.'})}"
+    so_far = await conversations.transcript(_tracker_engine(request.app), found.sender_id)
+    return render(
+        request,
+        "handoff.html",
+        r=found,
+        transcript=so_far,
+        outbox=outbox,
+        mine=found.status is HandoffStatus.ASSIGNED
+        and found.assigned_to == console_session.account.username,
+        mask=conversations.mask_sender,
+        max_reply=handoff.MAX_REPLY_CHARS,
+        message=request.query.get("message"),
     )
 
 
 @routes.post(f"{PREFIX}/handoffs/{{request_id}}/claim")
 @require(Permission.HANDOFFS)
 async def handoff_claim(request: web.Request) -> web.StreamResponse:
-    return await _handoff_action(request, "claim")
+    """Claims the request, tells the officer who joined, and silences the bot for
+    them. If Rasa cannot be told to stay quiet, nothing is claimed."""
+    request_id = _request_id(request)
+    account = request["console_session"].account
+    async with _sessions(request.app)() as db:
+        try:
+            before = await db.get(HandoffRequest, request_id)
+            newly = before is not None and before.status is HandoffStatus.OPEN
+            found = await handoff.claim(db, request_id, account.username)
+            if newly:
+                await handoff.queue_message(
+                    db, found, HandoffMessageKind.JOINED, account.display_name
+                )
+                await request.app[RELAY_KEY].hold(found.sender_id, account.display_name)
+        except handoff.HandoffConflict as error:
+            await db.rollback()
+            raise _to_inbox(f"Not done: {error}.") from None
+        except relay.RasaUnavailable as error:
+            await db.rollback()
+            raise _to_inbox(f"Not claimed: {error}. Try again shortly.") from None
+        await accounts.audit(
+            db, request["console_session"].account_id, "handoff_claim", f"handoff:{found.reference}"
+        )
+        try:
+            await db.commit()
+        except Exception:
+            # The bot was told to stay quiet for a claim that did not happen.
+            await _release_quietly(request, found.sender_id)
+            raise
+    sent = await _push(request, found) if newly else ""
+    raise _to_request_page(request_id, f"{found.reference} claimed. {sent}".strip())
+
+
+async def _release_quietly(request: web.Request, sender_id: str) -> None:
+    try:
+        await request.app[RELAY_KEY].hold(sender_id, None)
+    except relay.RasaUnavailable:
+        log.error("a failed claim left the bot quiet for one conversation")
+
+
+@routes.post(f"{PREFIX}/handoffs/{{request_id}}/reply")
+@require(Permission.HANDOFFS)
+async def handoff_reply(request: web.Request) -> web.StreamResponse:
+    """Queues the agent's reply and sends it now where the channel can push."""
+    request_id = _request_id(request)
+    console_session = request["console_session"]
+    account = console_session.account
+    async with _sessions(request.app)() as db:
+        found = await db.get(HandoffRequest, request_id)
+        if found is None:
+            raise web.HTTPNotFound(text="No such hand-off request.")
+        if found.assigned_to != account.username:
+            raise _to_request_page(request_id, "Not sent: claim the request before replying.")
+        try:
+            await handoff.queue_message(
+                db, found, HandoffMessageKind.REPLY, account.display_name,
+                request["form"].get("text"),
+            )  # fmt: skip
+        except (handoff.HandoffConflict, ValueError) as error:
+            await db.rollback()
+            raise _to_request_page(request_id, f"Not sent: {error}") from None
+        await accounts.audit(
+            db, console_session.account_id, "handoff_reply", f"handoff:{found.reference}"
+        )
+        await db.commit()
+    raise _to_request_page(request_id, f"Reply queued. {await _push(request, found)}")
 
 
 @routes.post(f"{PREFIX}/handoffs/{{request_id}}/close")
 @require(Permission.HANDOFFS)
 async def handoff_close(request: web.Request) -> web.StreamResponse:
-    return await _handoff_action(request, "close")
+    """Hands the conversation back to the bot: the request closes now; the bot
+    speaks again once the officer has been told (at once where the channel can
+    push, with the reply to their next message on REST)."""
+    request_id = _request_id(request)
+    console_session = request["console_session"]
+    account = console_session.account
+    async with _sessions(request.app)() as db:
+        try:
+            before = await db.get(HandoffRequest, request_id)
+            held = before is not None and before.status is HandoffStatus.ASSIGNED
+            found = await handoff.close(
+                db,
+                request_id,
+                account.username,
+                any_agent=accounts.can(account, Permission.ACCOUNTS),
+            )
+            if held:
+                # Signed by the agent the officer met, also when a supervisor closes.
+                holder = await db.scalar(
+                    select(StaffAccount.display_name).where(
+                        StaffAccount.username == found.assigned_to
+                    )
+                )
+                await handoff.queue_message(
+                    db, found, HandoffMessageKind.LEFT, holder or account.display_name
+                )
+        except handoff.HandoffConflict as error:
+            await db.rollback()
+            raise _to_inbox(f"Not done: {error}.") from None
+        await accounts.audit(
+            db, console_session.account_id, "handoff_close", f"handoff:{found.reference}"
+        )
+        await db.commit()
+    sent = f" {await _push(request, found)}" if held else ""
+    raise _to_inbox(f"{found.reference} closed: the bot has the conversation again.{sent}")
 
 
 # ---------------------------------------------------------------- NLU inbox
@@ -526,11 +685,16 @@ def _set_cookie(
 
 
 def add_console(
-    app: web.Application, database_url: str, tracker_store_url: str, templates: jinja2.Environment
+    app: web.Application,
+    database_url: str,
+    tracker_store_url: str,
+    templates: jinja2.Environment,
+    rasa: relay.RasaRelay,
 ) -> None:
     """Mounts the console on ``app``: its routes, its middleware, and an engine on
     the enrolment database (``DATABASE_URL``), opened by the first console request."""
     app[TEMPLATES_KEY] = templates
+    app[RELAY_KEY] = rasa
     app.middlewares.append(console_guard)
     app.add_routes(routes)
 

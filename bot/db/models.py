@@ -520,6 +520,47 @@ class HandoffRequest(Base):
         return f"<HandoffRequest {self.reference} {self.status.value}>"
 
 
+class HandoffMessageKind(str, enum.Enum):
+    """What the support console sends an officer while a person has the chat."""
+
+    JOINED = "joined"  # "Amina from the support team has joined"
+    REPLY = "reply"  # an agent's own words
+    LEFT = "left"  # "you are back with Msaidizi"
+
+
+class HandoffMessage(Base):
+    """The console's outbox: a message from staff to the officer of a hand-off
+    request, waiting until the bot's ``action_deliver_agent_messages`` sends it in
+    the officer's channel (at once on channels that can push, with the officer's
+    next message on REST).
+
+    ``text`` (an agent's reply) is cleared once delivered: the conversation's copy
+    is then the tracker's, which erasure redacts; ``author`` is the agent's display
+    name, as the officer sees it.
+    """
+
+    __tablename__ = "handoff_messages"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    request_id: Mapped[int] = Column(
+        Integer, ForeignKey("handoff_requests.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[HandoffMessageKind] = Column(EnumText(HandoffMessageKind), nullable=False)
+    author: Mapped[str] = Column(String(120), nullable=False)
+    text: Mapped[str | None] = Column(Text)
+    created_at: Mapped[datetime] = Column(UTCDateTime(), nullable=False, default=utcnow)
+    delivered_at: Mapped[datetime | None] = Column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(sql_in("kind", HandoffMessageKind), name="kind"),
+        Index("ix_handoff_messages_request_id", "request_id", "delivered_at"),
+    )
+
+    def __repr__(self) -> str:
+        state = "delivered" if self.delivered_at else "pending"
+        return f"<HandoffMessage {self.id} {self.kind.value} {state}>"
+
+
 class DataRequest(Base):
     """One data-rights request (DPA 2019 s.26, s.32) and how it ended: the
     controller's accountability record of what was asked, when, and the outcome.

@@ -117,13 +117,16 @@ def create_app(settings: Settings | None = None, web_root: Path = WEB_ROOT) -> w
     )
     app.add_routes(routes)
     app.router.add_static("/static/", web_root / "static", name="static")
+    from bot.console.relay import RasaRelay
     from bot.console.web import add_console
 
+    settings = app[SETTINGS_KEY]
     add_console(
         app,
-        app[SETTINGS_KEY].database_url,
-        app[SETTINGS_KEY].tracker_store_url,
+        settings.database_url,
+        settings.tracker_store_url,
         app[TEMPLATES_KEY],
+        RasaRelay(settings.rasa_url, settings.rasa_auth_token, settings.rasa_timeout_seconds),
     )
     return app
 

@@ -19,6 +19,7 @@ from bot.console import accounts
 from bot.db.engine import create_async_engine_for
 from bot.db.models import AuditEntry
 from bot.web.app import create_app
+from tests.fake_rasa import FakeRasa
 
 PASSWORD = "correct horse 42 battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -168,12 +169,16 @@ async def with_conversations(scratch_db_url: str, tmp_path) -> AsyncIterator[Tes
     store = URLTrackerStore(domain=DOMAIN, host=tracker_url)
     await write_all(store)
     store.engine.dispose()
-    await _create(scratch_db_url, "wanjiku", "agent")
+    await _create(scratch_db_url, "wanjiku", "agent", display_name="Wanjiku")
     await _create(scratch_db_url, "otieno", "supervisor")
-    app = create_app(Settings(database_url=scratch_db_url, tracker_store_url=tracker_url))
-    async with TestClient(TestServer(app)) as test_client:
-        test_client.db_url = scratch_db_url  # type: ignore[attr-defined]
-        yield test_client
+    async with FakeRasa() as rasa:
+        app = create_app(
+            Settings(database_url=scratch_db_url, tracker_store_url=tracker_url, rasa_url=rasa.url)
+        )
+        async with TestClient(TestServer(app)) as test_client:
+            test_client.db_url = scratch_db_url  # type: ignore[attr-defined]
+            test_client.rasa = rasa  # type: ignore[attr-defined]
+            yield test_client
 
 
 async def audit_actions(url: str) -> list[tuple[str, str | None]]:
@@ -430,3 +435,162 @@ async def test_agents_claim_and_close_hand_off_requests(with_conversations: Test
     assert "closed: the bot has the conversation again" in text and "No officer is waiting." in text
     actions = [action for action, _ in await audit_actions(url)]
     assert actions.count("handoff_claim") == 1 and actions.count("handoff_close") == 1
+
+
+async def _queue_request(url: str, channel: str, sender_id: str, language: str = "sw") -> int:
+    from bot import handoff
+
+    engine = create_async_engine_for(url)
+    try:
+        async with sessionmaker(engine, class_=AsyncSession)() as db:
+            request, _, _ = await handoff.request_handoff(
+                db, channel=channel, sender_id=sender_id, language=language, reason="human_handoff"
+            )
+            request_id = request.id
+            await db.commit()
+            return request_id
+    finally:
+        await engine.dispose()
+
+
+async def _outbox(url: str) -> list[tuple[str, str, str | None, bool]]:
+    from bot.db.models import HandoffMessage
+
+    engine = create_async_engine_for(url)
+    try:
+        async with sessionmaker(engine, class_=AsyncSession)() as db:
+            rows = await db.scalars(select(HandoffMessage).order_by(HandoffMessage.id))
+            return [(m.kind.value, m.author, m.text, m.delivered_at is not None) for m in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_agent_replies_through_rasa_and_hands_back(
+    with_conversations: TestClient,
+) -> None:
+    from tests.unit.test_console_conversations import BARAKA
+
+    client, rasa = with_conversations, with_conversations.rasa  # type: ignore[attr-defined]
+    url = client.db_url  # type: ignore[attr-defined]
+    request_id = await _queue_request(url, "telegram", BARAKA)
+    await _create(url, "akinyi", "agent", display_name="Akinyi")
+
+    await sign_in(client, "wanjiku")
+    token = await csrf_of(client, f"/console/handoffs/{request_id}")
+    page = await (await client.get(f"/console/handoffs/{request_id}")).text()
+    assert "Send reply" not in page  # not claimed yet: no reply box
+    early = await client.post(
+        f"/console/handoffs/{request_id}/reply", data={"csrf_token": token, "text": "Habari"}
+    )
+    assert "Not sent: claim the request before replying." in await early.text()
+
+    claimed = await client.post(f"/console/handoffs/{request_id}/claim", data={"csrf_token": token})
+    text = await claimed.text()
+    assert "claimed. Sent." in text and "Send reply" in text
+    # The bot was told to stay quiet, then the "joined" notice was pushed (Telegram can).
+    assert rasa.slot_values(BARAKA) == ["Wanjiku"] and rasa.deliveries(BARAKA) == 1
+    # A second claim by the same agent changes nothing and tells the officer nothing.
+    await client.post(f"/console/handoffs/{request_id}/claim", data={"csrf_token": token})
+    assert rasa.slot_values(BARAKA) == ["Wanjiku"] and rasa.deliveries(BARAKA) == 1
+
+    for blank in ("", "   "):
+        refused = await client.post(
+            f"/console/handoffs/{request_id}/reply", data={"csrf_token": token, "text": blank}
+        )
+        assert "Not sent: Write a reply first." in await refused.text()
+    too_long = await client.post(
+        f"/console/handoffs/{request_id}/reply", data={"csrf_token": token, "text": "x" * 2001}
+    )
+    assert "at most 2,000 characters" in await too_long.text()
+    assert (
+        await client.post(f"/console/handoffs/{request_id}/reply", data={"text": "hi"})
+    ).status == 403
+
+    sent = await client.post(
+        f"/console/handoffs/{request_id}/reply",
+        data={"csrf_token": token, "text": "Karibu! <script>alert(1)</script> Nitakusaidia."},
+    )
+    assert "Reply queued. Sent." in await sent.text()
+    assert rasa.deliveries(BARAKA) == 2
+    # Not delivered yet (the fake Rasa runs no action): shown as waiting, escaped.
+    page = await (await client.get(f"/console/handoffs/{request_id}")).text()
+    assert "Waiting to reach the officer" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    await client.post("/console/logout", data={"csrf_token": token}, allow_redirects=False)
+
+    # Another agent can read it but not reply or close it.
+    await sign_in(client, "akinyi")
+    token = await csrf_of(client, f"/console/handoffs/{request_id}")
+    assert "Send reply" not in await (await client.get(f"/console/handoffs/{request_id}")).text()
+    other = await client.post(
+        f"/console/handoffs/{request_id}/reply", data={"csrf_token": token, "text": "Mimi hapa"}
+    )
+    assert "Not sent: claim the request before replying." in await other.text()
+    await client.post("/console/logout", data={"csrf_token": token}, allow_redirects=False)
+
+    # A supervisor closes it: the hand-back notice is signed by the agent the officer met.
+    await sign_in(client, "otieno")
+    token = await csrf_of(client, "/console/handoffs")
+    closed = await client.post(f"/console/handoffs/{request_id}/close", data={"csrf_token": token})
+    assert "closed: the bot has the conversation again. Sent." in await closed.text()
+    assert rasa.deliveries(BARAKA) == 3
+    assert await _outbox(url) == [
+        ("joined", "Wanjiku", None, False),
+        ("reply", "Wanjiku", "Karibu! <script>alert(1)</script> Nitakusaidia.", False),
+        ("left", "Wanjiku", None, False),
+    ]
+    actions = [action for action, _ in await audit_actions(url)]
+    assert actions.count("handoff_reply") == 1 and actions.count("handoff_close") == 1
+
+
+async def test_rest_officers_get_replies_with_their_next_message(
+    with_conversations: TestClient,
+) -> None:
+    from tests.unit.test_console_conversations import AMINA
+
+    client, rasa = with_conversations, with_conversations.rasa  # type: ignore[attr-defined]
+    request_id = await _queue_request(client.db_url, "rest", AMINA, "en")  # type: ignore[attr-defined]
+    await sign_in(client, "wanjiku")
+    token = await csrf_of(client, "/console/handoffs")
+    claimed = await client.post(f"/console/handoffs/{request_id}/claim", data={"csrf_token": token})
+    assert "on rest, which cannot push" in await claimed.text()
+    sent = await client.post(
+        f"/console/handoffs/{request_id}/reply", data={"csrf_token": token, "text": "Hello Amina"}
+    )
+    assert "with the reply to their next message" in await sent.text()
+    # Quiet from the claim on, but nothing is pushed into a channel that cannot take it.
+    assert rasa.slot_values(AMINA) == ["Wanjiku"] and rasa.deliveries(AMINA) == 0
+
+
+async def test_nothing_is_claimed_when_rasa_cannot_be_told(with_conversations: TestClient) -> None:
+    from tests.unit.test_console_conversations import BARAKA
+
+    client, rasa = with_conversations, with_conversations.rasa  # type: ignore[attr-defined]
+    url = client.db_url  # type: ignore[attr-defined]
+    request_id = await _queue_request(url, "telegram", BARAKA)
+    rasa.fail_with = 503
+    await sign_in(client, "wanjiku")
+    token = await csrf_of(client, "/console/handoffs")
+    refused = await client.post(f"/console/handoffs/{request_id}/claim", data={"csrf_token": token})
+    text = await refused.text()
+    assert "Not claimed: Rasa answered HTTP 503" in text and "Claim " in text
+    assert await _outbox(url) == []
+    rasa.fail_with = None
+    claimed = await client.post(f"/console/handoffs/{request_id}/claim", data={"csrf_token": token})
+    assert "claimed. Sent." in await claimed.text()
+
+
+async def test_the_self_refreshing_page_is_audited_once(with_conversations: TestClient) -> None:
+    from tests.unit.test_console_conversations import BARAKA
+
+    client = with_conversations
+    url = client.db_url  # type: ignore[attr-defined]
+    request_id = await _queue_request(url, "telegram", BARAKA)
+    await sign_in(client, "wanjiku")
+    for _ in range(3):
+        assert (await client.get(f"/console/handoffs/{request_id}?refresh=1")).status == 200
+    await client.get(f"/console/handoffs/{request_id}")
+    views = [a for a, _ in await audit_actions(url) if a == "view_transcript"]
+    assert len(views) == 2  # the first refresh (nothing recent) and the full page view
+    assert (await client.get("/console/handoffs/999999")).status == 404
+    assert (await client.get("/console/handoffs/nope")).status == 404

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot import handoff as handoff_module
-from bot.db.models import HandoffRequest, HandoffStatus
+from bot.db.models import HandoffMessage, HandoffMessageKind, HandoffRequest, HandoffStatus
 from bot.handoff import request_handoff
 from bot.reference import ALPHABET
 
@@ -83,3 +84,90 @@ async def test_a_reference_collision_is_retried(async_sessions, monkeypatch) -> 
     monkeypatch.setattr(handoff_module, "new_reference", lambda prefix: next(offered))
     request, created, position = await ask(async_sessions, "officer-2")
     assert (request.reference, created, position) == ("HLP-FRESH2", True, 2)
+
+
+# --- the console's outbox -------------------------------------------------------------
+
+
+async def _claimed(async_sessions: sessionmaker, sender: str, channel: str = "socketio") -> int:
+    request, _, _ = await ask(async_sessions, sender, channel=channel, language="sw")
+    async with async_sessions() as session, session.begin():
+        await handoff_module.claim(session, request.id, "wanjiku")
+    return request.id
+
+
+async def queue(async_sessions, request_id: int, kind: HandoffMessageKind, text=None) -> None:
+    async with async_sessions() as session, session.begin():
+        request = await session.get(HandoffRequest, request_id)
+        await handoff_module.queue_message(session, request, kind, "Wanjiku", text)
+
+
+async def take(async_sessions, sender: str, channel: str = "socketio") -> list:
+    async with async_sessions() as session, session.begin():
+        return await handoff_module.take_pending(session, channel=channel, sender_id=sender)
+
+
+async def test_messages_go_out_once_in_order_and_their_text_is_then_dropped(
+    async_sessions,
+) -> None:
+    request_id = await _claimed(async_sessions, "officer-1")
+    other = await _claimed(async_sessions, "officer-2")
+    await queue(async_sessions, request_id, HandoffMessageKind.JOINED)
+    await queue(async_sessions, request_id, HandoffMessageKind.REPLY, "  Habari Amina  ")
+    await queue(async_sessions, other, HandoffMessageKind.REPLY, "not for officer-1")
+
+    taken = await take(async_sessions, "officer-1")
+    assert [(m.kind, m.author, m.text, m.language) for m in taken] == [
+        (HandoffMessageKind.JOINED, "Wanjiku", None, "sw"),
+        (HandoffMessageKind.REPLY, "Wanjiku", "Habari Amina", "sw"),
+    ]
+    assert await take(async_sessions, "officer-1") == []
+    assert await take(async_sessions, "officer-1", channel="rest") == []  # another chat
+    async with async_sessions() as session:
+        texts = (
+            await session.scalars(
+                select(HandoffMessage.text).where(HandoffMessage.request_id == request_id)
+            )
+        ).all()
+    assert texts == [None, None]  # the tracker keeps the conversation's copy
+    assert [m.text for m in await take(async_sessions, "officer-2")] == ["not for officer-1"]
+
+
+async def test_two_deliveries_at_once_send_each_message_once(async_sessions) -> None:
+    request_id = await _claimed(async_sessions, "officer-1")
+    for n in range(5):
+        await queue(async_sessions, request_id, HandoffMessageKind.REPLY, f"reply {n}")
+    results = await asyncio.gather(*(take(async_sessions, "officer-1") for _ in range(4)))
+    sent = sorted(m.text for taken in results for m in taken)
+    assert sent == [f"reply {n}" for n in range(5)]
+
+
+async def test_a_reply_needs_a_claim_and_words(async_sessions) -> None:
+    request, _, _ = await ask(async_sessions, "officer-1")
+    with pytest.raises(handoff_module.HandoffConflict, match="claim the request"):
+        await queue(async_sessions, request.id, HandoffMessageKind.REPLY, "hello")
+    request_id = await _claimed(async_sessions, "officer-3")
+    for text in (None, "", " \n "):
+        with pytest.raises(ValueError, match="Write a reply first"):
+            await queue(async_sessions, request_id, HandoffMessageKind.REPLY, text)
+    with pytest.raises(ValueError, match="at most 2,000"):
+        await queue(async_sessions, request_id, HandoffMessageKind.REPLY, "x" * 2001)
+    await queue(async_sessions, request_id, HandoffMessageKind.REPLY, "x" * 2000)
+
+
+@pytest.mark.parametrize(
+    ("kind", "language", "expected"),
+    [
+        (HandoffMessageKind.JOINED, "en", "Wanjiku from the support team has joined"),
+        (HandoffMessageKind.JOINED, "sw", "Wanjiku kutoka timu ya msaada amejiunga"),
+        (HandoffMessageKind.REPLY, "en", "Wanjiku (support team): {not a placeholder}"),
+        (HandoffMessageKind.REPLY, "sw", "Wanjiku (timu ya msaada): {not a placeholder}"),
+        (HandoffMessageKind.LEFT, "en", "Wanjiku has handed you back to me, Msaidizi."),
+        (HandoffMessageKind.LEFT, "sw", "Wanjiku amekurudisha kwangu, Msaidizi."),
+        (HandoffMessageKind.LEFT, None, "Wanjiku amekurudisha kwangu"),  # the request's
+    ],
+)
+def test_what_the_officer_reads(kind, language, expected) -> None:
+    text = "{not a placeholder}" if kind is HandoffMessageKind.REPLY else None
+    message = handoff_module.Outgoing(kind, "Wanjiku", text, "sw")
+    assert handoff_module.wording(message, language).startswith(expected)
