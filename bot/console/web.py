@@ -17,6 +17,8 @@ the supervisor's audit log. Server-rendered Jinja2 templates
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -43,6 +45,7 @@ from bot.db.models import (
     HandoffRequest,
     HandoffStatus,
     StaffAccount,
+    StaffRole,
     utcnow,
 )
 
@@ -299,6 +302,86 @@ async def conversation(request: web.Request) -> web.Response:
 @require(Permission.REVEAL)
 async def reveal(request: web.Request) -> web.Response:
     return await _show_transcript(request, reveal=True)
+
+
+# ---------------------------------------------------------------- accounts
+
+
+@routes.get(f"{PREFIX}/accounts")
+@require(Permission.ACCOUNTS)
+async def accounts_page(request: web.Request) -> web.Response:
+    async with _sessions(request.app)() as db:
+        staff = await accounts.list_accounts(db)
+    return render(
+        request,
+        "accounts.html",
+        staff=staff,
+        roles=[role.value for role in StaffRole],
+        message=request.query.get("message"),
+        error=request.query.get("error"),
+    )
+
+
+def _to_accounts(message: str, *, error: bool = False) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(
+        f"{PREFIX}/accounts?{urlencode({'error' if error else 'message': message})}"
+    )
+
+
+@routes.post(f"{PREFIX}/accounts")
+@require(Permission.ACCOUNTS)
+async def account_create(request: web.Request) -> web.StreamResponse:
+    """A supervisor creates an account with a first password (policy checked),
+    to be handed over privately; audited as ``account_created``."""
+    form = request["form"]
+    async with _sessions(request.app)() as db:
+        try:
+            created = await accounts.create_account(
+                db,
+                form.get("username", ""),
+                form.get("password", ""),
+                form.get("role", ""),
+                display_name=form.get("display_name"),
+                actor=request["console_session"].account_id,
+            )
+        except accounts.AccountError as error:
+            await db.rollback()
+            raise _to_accounts(f"Not created: {error}", error=True) from None
+        await db.commit()
+    raise _to_accounts(f"Account {created.username} ({created.role.value}) created.")
+
+
+@routes.post(f"{PREFIX}/accounts/{{username}}/{{change:disable|enable|password}}")
+@require(Permission.ACCOUNTS)
+async def account_change(request: web.Request) -> web.StreamResponse:
+    """Disable (signs it out everywhere), enable, or set a new password (signs it
+    out everywhere). A supervisor cannot disable their own account: the last
+    supervisor would lock everyone out of account management."""
+    username, change = request.match_info["username"], request.match_info["change"]
+    console_session = request["console_session"]
+    actor = console_session.account_id
+    if change == "disable" and username == console_session.account.username:
+        raise _to_accounts("You cannot disable your own account.", error=True)
+    async with _sessions(request.app)() as db:
+        try:
+            if change == "disable":
+                await accounts.disable_account(db, username, actor=actor)
+                done = f"{username} disabled and signed out."
+            elif change == "enable":
+                await accounts.enable_account(db, username, actor=actor)
+                done = f"{username} can sign in again."
+            else:
+                await accounts.set_password(
+                    db, username, request["form"].get("password", ""), actor=actor
+                )
+                done = f"New password set for {username}; their sessions were ended."
+        except accounts.AccountError as error:
+            await db.rollback()
+            raise _to_accounts(f"Not changed: {error}", error=True) from None
+        await db.commit()
+    if change == "password" and username == console_session.account.username:
+        raise web.HTTPSeeOther(f"{PREFIX}/login")  # their own sessions just ended
+    raise _to_accounts(done)
 
 
 # ---------------------------------------------------------------- hand-offs
@@ -701,13 +784,37 @@ def add_console(
     app[DATABASES_KEY] = _Databases(database_url, tracker_store_url)
 
     async def close_database(app: web.Application) -> Any:
+        pruning = asyncio.create_task(_prune_login_attempts(app))
         yield
+        pruning.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruning
         databases = app[DATABASES_KEY]
         for engine in (databases.engine, databases.tracker_engine):
             if engine is not None:
                 await engine.dispose()
 
     app.cleanup_ctx.append(close_database)
+
+
+PRUNE_EVERY_SECONDS = 6 * 3600
+
+
+async def _prune_login_attempts(app: web.Application) -> None:
+    """Sign-in attempts older than 30 days go (throttling needs 15 minutes; the
+    audit log keeps the history): a few minutes after start, then every 6 hours.
+    A failure is logged and retried next time; it never stops the web app."""
+    await asyncio.sleep(300)
+    while True:
+        try:
+            async with _sessions(app)() as db:
+                pruned = await accounts.prune_login_attempts(db)
+                await db.commit()
+            if pruned:
+                log.info("pruned %d old sign-in attempts", pruned)
+        except Exception as error:  # noqa: BLE001 - logged, retried
+            log.warning("could not prune sign-in attempts (%s)", type(error).__name__)
+        await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
 
 @dataclass

@@ -594,3 +594,91 @@ async def test_the_self_refreshing_page_is_audited_once(with_conversations: Test
     assert len(views) == 2  # the first refresh (nothing recent) and the full page view
     assert (await client.get("/console/handoffs/999999")).status == 404
     assert (await client.get("/console/handoffs/nope")).status == 404
+
+
+# ---------------------------------------------------------------- accounts
+
+
+async def test_a_supervisor_manages_accounts_in_the_browser(client: TestClient) -> None:
+    url = client.db_url  # type: ignore[attr-defined]
+    await sign_in(client, "wanjiku")
+    assert (await client.get("/console/accounts")).status == 403
+    token = await csrf_of(client)
+    made = await client.post(
+        "/console/accounts",
+        data={
+            "csrf_token": token,
+            "username": "mallory",
+            "password": PASSWORD,
+            "role": "supervisor",
+        },
+    )
+    assert made.status == 403
+    assert "/console/accounts" not in await (await client.get("/console/")).text()
+
+    # The agent's session, to see it end when the account is disabled.
+    agent_cookies = client.session.cookie_jar.filter_cookies(client.make_url("/console/"))
+    client.session.cookie_jar.clear()
+    await sign_in(client, "otieno")
+    page = await (await client.get("/console/accounts")).text()
+    assert "wanjiku" in page and "Disable otieno" not in page  # not oneself
+    token = CSRF.search(page).group(1)
+
+    refusals = {
+        "short": {"username": "baraka", "password": "short", "role": "agent"},
+        "taken": {"username": "Wanjiku", "password": PASSWORD, "role": "agent"},
+        "role": {"username": "baraka", "password": PASSWORD, "role": "admin"},
+    }
+    for data in refusals.values():
+        refused = await client.post("/console/accounts", data={"csrf_token": token, **data})
+        assert "Not created:" in await refused.text()
+    assert (await client.post("/console/accounts", data=refusals["taken"])).status == 403  # CSRF
+
+    created = await client.post(
+        "/console/accounts",
+        data={
+            "csrf_token": token,
+            "username": "Baraka",
+            "display_name": "Baraka O.",
+            "password": PASSWORD,
+            "role": "agent",
+        },
+    )
+    text = await created.text()
+    assert (
+        "Account baraka (agent) created." in text and "Baraka O." in text and PASSWORD not in text
+    )
+
+    own = await client.post("/console/accounts/otieno/disable", data={"csrf_token": token})
+    assert "You cannot disable your own account." in await own.text()
+    off = await client.post("/console/accounts/wanjiku/disable", data={"csrf_token": token})
+    assert "wanjiku disabled and signed out." in await off.text()
+    missing = await client.post("/console/accounts/nobody/enable", data={"csrf_token": token})
+    assert "Not changed: No staff account is called" in await missing.text()
+    weak = await client.post(
+        "/console/accounts/baraka/password",
+        data={"csrf_token": token, "password": "baraka12345678"},
+    )
+    assert "Not changed:" in await weak.text()
+    reset = await client.post(
+        "/console/accounts/baraka/password",
+        data={"csrf_token": token, "password": "a brand new passphrase 7"},
+    )
+    assert "New password set for baraka" in await reset.text()
+
+    # The disabled agent's session no longer works; enabled again, they can sign in.
+    client.session.cookie_jar.clear()
+    client.session.cookie_jar.update_cookies(agent_cookies)
+    assert (await client.get("/console/conversations", allow_redirects=False)).status == 303
+    client.session.cookie_jar.clear()
+    assert (await sign_in(client, "wanjiku")).status != 303  # disabled: not signed in
+    await sign_in(client, "otieno")
+    token = await csrf_of(client, "/console/accounts")
+    await client.post("/console/accounts/wanjiku/enable", data={"csrf_token": token})
+    client.session.cookie_jar.clear()
+    assert (await sign_in(client, "wanjiku")).status == 303
+    assert (await sign_in(client, "baraka", "a brand new passphrase 7")).status == 303
+
+    actions = [action for action, _ in await audit_actions(url)]
+    for action in ("account_created", "account_disabled", "account_enabled", "password_changed"):
+        assert action in actions, action
