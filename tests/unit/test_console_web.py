@@ -682,3 +682,56 @@ async def test_a_supervisor_manages_accounts_in_the_browser(client: TestClient) 
     actions = [action for action, _ in await audit_actions(url)]
     for action in ("account_created", "account_disabled", "account_enabled", "password_changed"):
         assert action in actions, action
+
+
+# ---------------------------------------------------------------- every route
+
+
+def _console_routes() -> list[tuple[str, str]]:
+    """Every (method, concrete path) the console serves, from the app's router, so
+    a route added later is checked without anyone remembering to list it."""
+    app = create_app(Settings(database_url="sqlite://"))
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter") or ""
+        if not path.startswith("/console") or route.method == "HEAD":
+            continue
+        path = re.sub(r"\{change[^}]*\}", "disable", path)
+        path = re.sub(r"\{[a-z_]+\}", "1", path)
+        found.append((route.method, path))
+    return sorted(set(found))
+
+
+def test_the_route_list_covers_the_console() -> None:
+    routes = _console_routes()
+    assert len(routes) >= 20
+    assert ("POST", "/console/handoffs/1/reply") in routes
+    assert ("GET", "/console/accounts") in routes
+
+
+@pytest.mark.parametrize(("method", "path"), _console_routes())
+async def test_every_console_route_needs_a_session(
+    client: TestClient, method: str, path: str
+) -> None:
+    response = await client.request(method, path, allow_redirects=False, data={})
+    if path == "/console/login":
+        assert response.status in (200, 403)  # the sign-in page; a POST without its token
+    elif method == "GET":
+        assert response.status == 303 and response.headers["Location"] == "/console/login"
+    else:
+        assert response.status == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [r for r in _console_routes() if r[0] == "POST" and r[1] != "/console/login"],
+)
+async def test_every_console_post_needs_the_csrf_token(
+    client: TestClient, method: str, path: str
+) -> None:
+    await sign_in(client, "otieno")
+    for data in ({}, {"csrf_token": "forged"}):
+        response = await client.post(path, data=data, allow_redirects=False)
+        assert response.status == 403, (path, data)
+    assert (await client.get("/console/", allow_redirects=False)).status == 200  # still in
