@@ -18,8 +18,11 @@ serialised (SQLite's write lock, a PostgreSQL advisory lock).
 
 ``search_text`` holds what the officer and the bot said, lower-cased and passed through
 :func:`bot.log_masking.mask_personal_data`: e-mail addresses, phone numbers and
-personal numbers are not searchable (nor stored twice). Names typed in a message
-cannot be recognised by shape and stay searchable. After an erasure
+personal numbers are not searchable (nor stored twice), and neither are the values
+of the conversation's own personal slots and entities (a name given to the
+registration form, wherever in the conversation it was typed). A name the bot
+never took as one (in a free-text question) cannot be recognised and stays
+searchable. After an erasure
 (:mod:`bot.tracker_redaction`), call :func:`reindex` for the affected senders (or for
 all, ``reindex(engine)``) so the index forgets what the events no longer hold.
 
@@ -211,6 +214,9 @@ class _Summary:
     last_action: str | None = None
     language_from_slot: bool = False
     new_texts: list[str] = field(default_factory=list)
+    # Names and other personal values the conversation itself holds (its personal
+    # slots and entities): kept out of search_text, as shapes are.
+    personal_values: set[str] = field(default_factory=set)
 
     @classmethod
     def from_row(cls, row: Any) -> _Summary:
@@ -220,6 +226,12 @@ class _Summary:
 
     def as_row(self) -> dict[str, Any]:
         search_text = "\n".join(filter(None, [self.search_text, *self.new_texts]))
+        kept = sorted(
+            {v.strip().lower() for v in self.personal_values if len(v.strip()) >= MIN_VALUE_LENGTH},
+            key=lambda v: (-len(v), v),
+        )
+        if kept:
+            search_text = re.sub("|".join(re.escape(v) for v in kept), MASK, search_text)
         return {
             "sender_id": self.sender_id,
             "first_at": self.first_at,
@@ -257,10 +269,15 @@ class _Summary:
                 self.had_handoff |= intent in HANDOFF_INTENTS
             if event.get("input_channel"):
                 self.channel = str(event["input_channel"])
-            if not self.language_from_slot:
-                for entity in parse_data.get("entities") or event.get("entities") or []:
-                    if isinstance(entity, dict) and entity.get("entity") == "message_language":
-                        self.language = str(entity.get("value"))
+            for entity in parse_data.get("entities") or event.get("entities") or []:
+                if not isinstance(entity, dict):
+                    continue
+                if entity.get("entity") == "message_language" and not self.language_from_slot:
+                    self.language = str(entity.get("value"))
+                elif entity.get("entity") in PERSONAL_NAMES and isinstance(
+                    entity.get("value"), str
+                ):
+                    self.personal_values.add(entity["value"])
             self._add_text(event.get("text"))
         elif kind == "bot":
             self.n_bot_messages += 1
@@ -280,6 +297,12 @@ class _Summary:
         elif kind == "slot" and event.get("name") == "language" and event.get("value"):
             self.language = str(event["value"])
             self.language_from_slot = True
+        elif (
+            kind == "slot"
+            and event.get("name") in PERSONAL_NAMES
+            and isinstance(event.get("value"), str)
+        ):
+            self.personal_values.add(event["value"])
 
     def _add_text(self, message: Any) -> None:
         if isinstance(message, str) and message.strip():

@@ -311,7 +311,7 @@ async def test_refresh_picks_up_events_committed_late(
         ({"text": "KOZI"}, [SCRIPT]),  # case-insensitive, user and bot texts
         ({"text": "sijaelewa"}, [BARAKA]),
         ({"text": "ksg-7f3k9q"}, [AMINA]),
-        ({"text": "wanjirũ"}, [AMINA]),  # names cannot be recognised by shape
+        ({"text": "wanjirũ"}, []),  # her name is her own conversation's full_name slot
         ({"text": "50%"}, [BARAKA]),  # LIKE wildcards are literal
         ({"text": "5_%"}, []),
         ({"text": "<script>"}, [SCRIPT]),
@@ -431,7 +431,9 @@ async def test_reindex_after_erasure(
 ) -> None:
     await write_all(store)
     await refresh(engine)
-    assert await senders(engine, text="wanjir") == [AMINA]
+    # Her name is a slot value in her own conversation: never searchable there.
+    assert await senders(engine, text="wanjir") == []
+    assert await senders(engine, text="is everything correct") == [AMINA]
 
     redact_conversations(tracker_url.replace("postgres://", "postgresql://"), [AMINA], [NAME])
     await reindex(engine, [AMINA])
@@ -456,7 +458,8 @@ async def test_forget_after_erasure_reaches_other_conversations(
         [*session(T0 + 5 * DAY), user(f"ni {NAME} hapa", "inform", T0 + 5 * DAY + 1, "rest")],
     )
     await refresh(engine)
-    assert sorted(await senders(engine, text="wanjir")) == sorted([AMINA, "rest-other-7777"])
+    # Searchable only where nothing said it was a name.
+    assert await senders(engine, text="wanjir") == ["rest-other-7777"]
 
     url = tracker_url.replace("postgres://", "postgresql://")
     redact_conversations(url, [AMINA], [NAME])
@@ -465,6 +468,17 @@ async def test_forget_after_erasure_reaches_other_conversations(
     assert len(await senders(engine)) == 5
     # A store the console never indexed has nothing to forget.
     assert await forget(f"sqlite:///{tmp_path / 'never-indexed.db'}", [AMINA], [NAME]) == 0
+
+
+async def test_names_the_conversation_holds_are_not_searchable(
+    store: URLTrackerStore, engine: AsyncEngine
+) -> None:
+    await write_all(store)
+    await refresh(engine)
+    for secret in (NAME, "amina wanjir", "otieno", EMAIL, NUMBER):
+        assert await senders(engine, text=secret) == [], secret
+    # The rest of the same messages is.
+    assert await senders(engine, text="i am [redacted], number [number], email") == [AMINA]
 
 
 async def test_empty_store(engine: AsyncEngine) -> None:
