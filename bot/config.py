@@ -50,6 +50,12 @@ class Settings:
     rasa_url: str = "http://localhost:5005"
     rasa_auth_token: str | None = None
     rasa_timeout_seconds: float = 10.0
+    # Per sender (channel + id): at most this many messages reach the bot per
+    # window (bot/channels/rate_limit.py); counted in Redis when a URL is given
+    # (shared by every Rasa replica), else in each process.
+    rate_limit_messages: int = 30
+    rate_limit_window_seconds: float = 60.0
+    rate_limit_redis_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -78,7 +84,18 @@ class Settings:
             rasa_timeout_seconds=float(
                 env.get("RASA_TIMEOUT_SECONDS") or defaults.rasa_timeout_seconds
             ),
+            rate_limit_messages=int(env.get("RATE_LIMIT_MESSAGES") or defaults.rate_limit_messages),
+            rate_limit_window_seconds=float(
+                env.get("RATE_LIMIT_WINDOW_SECONDS") or defaults.rate_limit_window_seconds
+            ),
+            rate_limit_redis_url=env.get("RATE_LIMIT_REDIS_URL")
+            or _redis_url(env.get("LOCK_STORE_URL")),
         )
+
+
+def _redis_url(url: str | None) -> str | None:
+    url = (url or "").strip()
+    return url if url.startswith(("redis://", "rediss://")) else None
 
 
 def _flag(value: str | None, default: bool) -> bool:

@@ -13,9 +13,47 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import MAX_BODY_BYTES
+from bot.channels.common import MAX_BODY_BYTES, channel_reply
+from bot.channels.rate_limit import RateLimiter
+from bot.config import get_settings
+from bot.language import detect_language
 
 logger = logging.getLogger(__name__)
+
+_limiter: RateLimiter | None = None
+
+
+def rate_limiter() -> RateLimiter:
+    """This process's limiter, configured from the environment on first use."""
+    global _limiter
+    if _limiter is None:
+        settings = get_settings()
+        _limiter = RateLimiter(
+            settings.rate_limit_messages,
+            settings.rate_limit_window_seconds,
+            settings.rate_limit_redis_url,
+        )
+    return _limiter
+
+
+async def within_rate_limit(message: UserMessage) -> bool:
+    """Whether the message may reach the bot. The first one refused in a window is
+    answered (once) with how long to wait, in the language it was written in
+    (both, when that cannot be told)."""
+    decision = await rate_limiter().check(message.input_channel or "unknown", message.sender_id)
+    if decision.allowed:
+        return True
+    if decision.tell:
+        reply = channel_reply(
+            "channel_rate_limited",
+            detect_language(message.text) if message.text else None,
+            seconds=decision.retry_after,
+        )
+        try:
+            await message.output_channel.send_text_message(message.sender_id, reply)
+        except Exception:  # noqa: BLE001 - a courtesy reply
+            logger.warning("A rate-limit notice could not be sent", exc_info=True)
+    return False
 
 
 def body_too_large(request: Request) -> HTTPResponse | None:
@@ -46,7 +84,10 @@ async def hand_to_rasa(
 ) -> None:
     """Runs a bot turn. A failure (the platform's API refused a reply, the model
     broke) is logged, not raised: the platform gets its 200 and does not re-send a
-    message that was already handled."""
+    message that was already handled. A sender over the rate limit is not
+    handed over (:func:`within_rate_limit`)."""
+    if not await within_rate_limit(message):
+        return
     try:
         await on_new_message(message)
     except Exception:  # noqa: BLE001

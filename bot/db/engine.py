@@ -125,6 +125,12 @@ def _configure_sqlite(
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: Longest wait to open a connection to PostgreSQL, and for a free pooled one:
+#: a database that does not answer fails the request instead of hanging it.
+CONNECT_TIMEOUT_SECONDS = 10
+POOL_TIMEOUT_SECONDS = 10
+
+
 def create_sync_engine(
     url: str | URL,
     *,
@@ -147,6 +153,11 @@ def create_sync_engine(
         )
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:  # NullPool (migrations) takes no pool settings
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+    if target.get_backend_name() == "postgresql":
+        # psycopg2 waits for ever on an unreachable server unless told otherwise.
+        kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     return create_engine(target, future=True, **kwargs)
 
 
@@ -164,6 +175,10 @@ def create_async_engine_for(
     # A restarted PostgreSQL leaves dead pooled connections; check before use so
     # the first action after a restart works instead of failing once.
     kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:  # NullPool (migrations) takes no pool settings
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+    if target.get_backend_name() == "postgresql":
+        kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})  # asyncpg
     return create_async_engine(target, future=True, **kwargs)
 
 

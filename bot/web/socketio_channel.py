@@ -17,7 +17,8 @@ What the stock channel does, and what this one does instead:
 - ``user_uttered`` crashed on a payload that is not an object, or on metadata that
   is not JSON, and accepted a message under a session id the socket had never
   asked for. Here such messages are refused, as are empty ones and ones longer
-  than ``MAX_MESSAGE_CHARS`` (the sender is told, in both languages).
+  than ``MAX_MESSAGE_CHARS`` (the sender is told, in both languages), and
+  messages from a session over the per-sender rate limit (``bot.channels.rate_limit``).
 - Replies ignored a configured namespace.
 """
 
@@ -36,6 +37,7 @@ from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncServer
 
+from bot.channels.webhook import within_rate_limit
 from bot.web import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
@@ -144,8 +146,10 @@ class SocketIOInput(RasaSocketIOInput):
                     metadata = {}
             if not isinstance(metadata, dict):
                 metadata = {}
-            await on_new_message(
-                UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
+            message = UserMessage(
+                text, output, sender_id, input_channel=self.name(), metadata=metadata
             )
+            if await within_rate_limit(message):
+                await on_new_message(message)
 
         return handle_message

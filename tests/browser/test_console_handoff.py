@@ -42,9 +42,10 @@ def texts(replies: list[dict]) -> list[str]:
     return [reply.get("text", "") for reply in replies]
 
 
-def open_request(page, stack: Stack, channel: str) -> None:  # noqa: ANN001
+def open_request(page, stack: Stack, channel: str, sender: str) -> None:  # noqa: ANN001
+    """Opens the request of ``sender`` (other tests share this stack's inbox)."""
     page.goto(f"{stack.web_url}/console/handoffs")
-    row = page.locator("tbody tr").filter(has_text=channel)
+    row = page.locator("tbody tr").filter(has_text=channel).filter(has_text=f"…{sender[-4:]}")
     expect(row).to_have_count(1)
     row.get_by_role("link").first.click()
     expect(page.get_by_role("heading", name=re.compile(r"^Hand-off HLP-"))).to_be_visible()
@@ -63,6 +64,7 @@ def test_an_agent_takes_over_replies_in_both_channels_and_hands_back(
     ask(officer, "naomba kuongea na mtu wa msaada tafadhali")
     expect(officer.locator(BOT).filter(has_text="foleni")).to_have_count(1)
 
+    widget_officer = officer.evaluate("localStorage.getItem('msaidizi.session_id')")
     rest_officer = f"rest-handoff-{uuid.uuid4().hex[:8]}"
     asked = texts(stack.say(rest_officer, "can I talk to a human please"))
     assert any("queue" in text for text in asked), asked
@@ -74,7 +76,7 @@ def test_an_agent_takes_over_replies_in_both_channels_and_hands_back(
     console.get_by_label("Password").fill(PASSWORD)
     console.get_by_role("button", name="Sign in").click()
     expect(console.get_by_text("Signed in as")).to_be_visible()
-    open_request(console, stack, "socketio")
+    open_request(console, stack, "socketio", widget_officer)
     expect(console.locator("#conversation")).to_contain_text("naomba kuongea na mtu")
     console.get_by_role("button", name=re.compile(r"^Claim HLP-")).click()
     expect(console.get_by_role("status")).to_contain_text("claimed. Sent.")
@@ -103,7 +105,7 @@ def test_an_agent_takes_over_replies_in_both_channels_and_hands_back(
     console.screenshot(path=str(artifacts / "handoff-console-reply.png"), full_page=True)
 
     # The REST officer: claimed and answered; it arrives with their next message.
-    open_request(console, stack, "rest")
+    open_request(console, stack, "rest", rest_officer)
     console.get_by_role("button", name=re.compile(r"^Claim HLP-")).click()
     expect(console.get_by_role("status")).to_contain_text("cannot push")
     console.get_by_label(re.compile("Reply to the officer")).fill("Hello, I am looking at it.")
@@ -126,7 +128,7 @@ def test_an_agent_takes_over_replies_in_both_channels_and_hands_back(
     answered = texts(stack.say(rest_officer, "what courses do you offer?"))
     assert answered and not any("support team" in text for text in answered), answered
 
-    open_request(console, stack, "socketio")
+    open_request(console, stack, "socketio", widget_officer)
     console.get_by_role("button", name=re.compile(r"^Close HLP-")).click()
     expect(officer.locator(BOT).filter(has_text="amekurudisha kwangu, Msaidizi")).to_have_count(1)
     before = officer.locator(BOT).count()

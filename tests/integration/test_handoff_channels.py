@@ -46,14 +46,19 @@ class Console:
         )
         assert "Signed in as" in signed_in.text
 
-    def request_of(self, channel: str) -> int:
+    def request_of(self, channel: str, sender: str) -> int:
+        """The id of ``sender``'s request (the inbox shows a sender's last four
+        characters; other tests share this stack)."""
         inbox = self.http.get(f"{self.url}/handoffs", timeout=30).text
-        ids = re.findall(
-            rf'<td><a href="/console/handoffs/(\d+)">HLP-\w+</a></td>\s*<td>[^<]*</td>\s*<td>{channel}</td>',
-            inbox,
-        )
-        assert ids, inbox
-        return int(ids[-1])
+        ids = [
+            int(request_id)
+            for request_id, row in re.findall(
+                r'<a href="/console/handoffs/(\d+)">HLP-\w+</a>(.*?)</tr>', inbox, re.S
+            )
+            if f"<td>{channel}</td>" in row and f"…{sender[-4:]}" in row
+        ]
+        assert len(ids) == 1, inbox
+        return ids[0]
 
     def post(self, request_id: int, action: str, **data: str) -> str:
         page = self.http.get(f"{self.url}/handoffs/{request_id}", timeout=30).text
@@ -77,7 +82,7 @@ def test_a_telegram_officer_hears_from_the_agent_at_once(
     telegram.post(channel_stack, telegram.text_update(chat, "naomba kuongea na mtu tafadhali"))
     assert "foleni" in telegram.sent_to(fake_apis, chat)[-1].fields["text"]
 
-    request_id = console.request_of("telegram")
+    request_id = console.request_of("telegram", str(chat))
     assert "claimed. Sent." in console.post(request_id, "claim")
     replied = console.post(request_id, "reply", text="Habari, nimepokea ombi lako.")
     assert "Reply queued. Sent." in replied
@@ -102,7 +107,7 @@ def test_a_whatsapp_officer_hears_from_the_agent_at_once(
 ) -> None:
     officer = whatsapp.new_officer()
     whatsapp.post(channel_stack, whatsapp.text(officer, "I want to speak to a human agent"))
-    request_id = console.request_of("whatsapp")
+    request_id = console.request_of("whatsapp", officer)
     console.post(request_id, "claim")
     console.post(request_id, "reply", text="Hello, I can help with that.")
     bodies = [whatsapp.body_of(call) for call in whatsapp.sent_to(fake_apis, officer)]
