@@ -101,6 +101,10 @@ evaluate: $(STAMP) $(MODEL) ## train from scratch, score the held-out sets, comp
 	$(PY) -m bot.evaluate --report docs/evaluation.md
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations --out results/conversations
 
+.PHONY: bench
+bench: $(STAMP) $(MODEL) ## load benchmark: 50 concurrent conversations for 2 min against Msaidizi and a bare Rasa bot (bench/README.md)
+	$(PY) bench/load.py $(BENCH_ARGS)
+
 .PHONY: clean
 clean: ## remove trained models, test results and caches (keeps .venv and var/)
 	rm -rf models/*.tar.gz results .pytest_cache .ruff_cache .rasa test-artifacts
