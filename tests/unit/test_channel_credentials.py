@@ -41,7 +41,7 @@ def test_without_channel_variables_only_credentials_yml_s_entries_are_used() -> 
     base = load_base()
     assert effective_credentials(base, {}) == base
     # The socket.io channel is Rasa's, fixed, named by its class path (bot/web).
-    assert {"rest", "bot.web.socketio_channel.SocketIOInput"} <= set(base)
+    assert {"bot.channels.rest.RestInput", "bot.web.socketio_channel.SocketIOInput"} <= set(base)
     assert enabled_channels({}) == []
 
 
