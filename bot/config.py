@@ -53,6 +53,8 @@ class Settings:
     # Per sender (channel + id): at most this many messages reach the bot per
     # window (bot/channels/rate_limit.py); counted in Redis when a URL is given
     # (shared by every Rasa replica), else in each process.
+    # Longest the Rasa server waits for the action server (Rasa's own: 5 minutes).
+    action_timeout_seconds: float = 30.0
     rate_limit_messages: int = 30
     rate_limit_window_seconds: float = 60.0
     rate_limit_redis_url: str | None = None
@@ -83,6 +85,9 @@ class Settings:
             rasa_auth_token=env.get("RASA_AUTH_TOKEN") or None,
             rasa_timeout_seconds=float(
                 env.get("RASA_TIMEOUT_SECONDS") or defaults.rasa_timeout_seconds
+            ),
+            action_timeout_seconds=float(
+                env.get("ACTION_TIMEOUT_SECONDS") or defaults.action_timeout_seconds
             ),
             rate_limit_messages=int(env.get("RATE_LIMIT_MESSAGES") or defaults.rate_limit_messages),
             rate_limit_window_seconds=float(
