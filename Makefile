@@ -81,6 +81,10 @@ db: $(STAMP) ## migrate and seed the enrolment database (DATABASE_URL, default v
 run: $(STAMP) $(WEB_STAMP) $(MODEL) db ## set up, then start Rasa (5005), the action server (5055) and the chat page (8000); Ctrl-C stops all
 	$(PY) -m bot.serve
 
+.PHONY: run-prod
+run-prod: $(STAMP) $(WEB_STAMP) $(MODEL) ## production profile: PostgreSQL, Redis, 2 Rasa replicas and 2 action servers behind nginx on :8080 (docs/deploying.md)
+	$(PY) -m bot.serve_prod
+
 .PHONY: validate
 validate: $(STAMP) ## check training data and domain (rasa data validate --fail-on-warnings)
 	$(BIN)/rasa data validate --domain domain --fail-on-warnings

@@ -31,6 +31,13 @@ from bot.channels.credentials import (
     write_credentials,
 )
 from bot.config import PROJECT_ROOT, Settings
+from bot.endpoints import (
+    EndpointConfigError,
+    describe,
+    effective_endpoints,
+    write_endpoints,
+)
+from bot.endpoints import load_base as load_base_endpoints
 
 STOP_GRACE_SECONDS = 15
 READY_TIMEOUT_SECONDS = 300
@@ -63,45 +70,84 @@ def service_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def services(env: dict[str, str], credentials: Path | None = None) -> list[Service]:
-    """The action server, Rasa and the web page; Rasa reads ``credentials``
-    (default: credentials.yml, which enables REST and socket.io only)."""
-    action_port, rasa_port, web_port = env["ACTION_SERVER_PORT"], env["RASA_PORT"], env["WEB_PORT"]
-    # Both servers start under bot.log_masking: no officer's email, phone or
-    # personal number reaches their logs (DPA 2019 s.25, issue 4).
-    masked = [sys.executable, "-m", "bot.log_masking"]
+def _masked() -> list[str]:
+    # Every server starts under bot.log_masking: no officer's email, phone or
+    # personal number reaches its log (DPA 2019 s.25, issue 4).
+    return [sys.executable, "-m", "bot.log_masking"]
+
+
+def action_server(env: dict[str, str], port: str, name: str = "actions") -> Service:
+    """The Rasa SDK action server on ``port``."""
     # Rasa reads LOG_LEVEL itself; the action server needs a flag.
     debug = env.get("LOG_LEVEL", "").upper() == "DEBUG"
+    return Service(
+        name,
+        [*_masked(), "rasa_sdk", "--actions", "actions", "--port", port,
+         *(["--debug"] if debug else [])],
+        f"http://localhost:{port}/health",
+    )  # fmt: skip
+
+
+def rasa_server(
+    env: dict[str, str],
+    port: str,
+    credentials: Path | None = None,
+    endpoints: Path | None = None,
+    *,
+    name: str = "rasa",
+    interface: str | None = None,
+) -> Service:
+    """A Rasa server on ``port`` (all interfaces unless ``interface``), reading
+    ``credentials`` (default credentials.yml: REST and socket.io only) and
+    ``endpoints`` (default endpoints.yml)."""
     model = env.get("MODEL_PATH", str(PROJECT_ROOT / "models"))
+    return Service(
+        name,
+        [
+            # bot.rasa_server: `rasa` itself, plus telling the officer when a
+            # custom action cannot run (the action server is down).
+            *_masked(), "bot.rasa_server", "run",
+            "--model", model,
+            "--port", port,
+            *(["--interface", interface] if interface else []),
+            "--enable-api",
+            *(["--auth-token", env["RASA_AUTH_TOKEN"]] if env.get("RASA_AUTH_TOKEN") else []),
+            "--cors", env.get("RASA_CORS", "*"),
+            "--endpoints", str(endpoints or PROJECT_ROOT / "endpoints.yml"),
+            "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
+        ],
+        f"http://localhost:{port}/status",
+    )  # fmt: skip
+
+
+def web_app(env: dict[str, str]) -> Service:
+    """The chat page (and console); its widget finds Rasa at RASA_PUBLIC_URL
+    (default http://localhost:RASA_PORT)."""
+    return Service("web", [*_masked(), "bot.web"], f"http://localhost:{env['WEB_PORT']}/health")
+
+
+def services(
+    env: dict[str, str], credentials: Path | None = None, endpoints: Path | None = None
+) -> list[Service]:
+    """The action server, Rasa and the web page, on the ports in ``env``."""
     return [
-        Service(
-            "actions",
-            [
-                *masked, "rasa_sdk", "--actions", "actions", "--port", action_port,
-                *(["--debug"] if debug else []),
-            ],
-            f"http://localhost:{action_port}/health",
-        ),
-        Service(
-            "rasa",
-            [
-                *masked, "rasa", "run",
-                "--model", model,
-                "--port", rasa_port,
-                "--enable-api",
-                "--cors", env.get("RASA_CORS", "*"),
-                "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
-                "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
-            ],
-            f"http://localhost:{rasa_port}/status",
-        ),
-        # The chat page; its widget finds Rasa at RASA_PUBLIC_URL (default
-        # http://localhost:RASA_PORT).
-        Service("web", [*masked, "bot.web"], f"http://localhost:{web_port}/health"),
-    ]  # fmt: skip
+        action_server(env, env["ACTION_SERVER_PORT"]),
+        rasa_server(env, env["RASA_PORT"], credentials, endpoints),
+        web_app(env),
+    ]
 
 
-def _is_up(url: str) -> bool:
+def start(service: Service, env: dict[str, str], verb: str = "started") -> None:
+    """Starts ``service`` in its own session: a terminal Ctrl-C reaches only the
+    launcher, which stops the children in order and waits for them, instead of
+    each racing its own shutdown."""
+    service.process = subprocess.Popen(
+        service.command, cwd=PROJECT_ROOT, env=env, start_new_session=True
+    )
+    print(f"[msaidizi] {verb} {service.name} (pid {service.process.pid})", flush=True)
+
+
+def is_up(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
@@ -109,7 +155,8 @@ def _is_up(url: str) -> bool:
         return False
 
 
-def _stop(running: list[Service]) -> None:
+def stop(running: list[Service]) -> None:
+    """Ctrl-C to every running service, then waits (killing what does not stop)."""
     for service in running:
         if service.process and service.process.poll() is None:
             service.process.send_signal(signal.SIGINT)
@@ -129,21 +176,35 @@ def main() -> int:
     env = service_environment()
     # Channels with secrets (Telegram, WhatsApp, Twilio) come from the environment:
     # a half-configured one stops the start here, saying which variables are missing.
+    # So do the lock store and event broker (LOCK_STORE_URL, EVENT_BROKER_URL).
     try:
         credentials = effective_credentials(load_base(), env)
         channels = enabled_channels(env)
-    except ChannelConfigError as error:
+        endpoints = effective_endpoints(load_base_endpoints(), env)
+    except (ChannelConfigError, EndpointConfigError) as error:
         print(f"[msaidizi] cannot start: {error}", file=sys.stderr, flush=True)
         return 2
     private_dir = Path(tempfile.mkdtemp(prefix="msaidizi-"))
     try:
-        return _run(env, write_credentials(credentials, private_dir), channels)
+        return _run(
+            env,
+            write_credentials(credentials, private_dir),
+            channels,
+            write_endpoints(endpoints, private_dir),
+            describe(endpoints) if {"lock_store", "event_broker"} & endpoints.keys() else None,
+        )
     finally:
         shutil.rmtree(private_dir, ignore_errors=True)
 
 
-def _run(env: dict[str, str], credentials: Path, channels: list[str]) -> int:
-    running = services(env, credentials)
+def _run(
+    env: dict[str, str],
+    credentials: Path,
+    channels: list[str],
+    endpoints: Path | None = None,
+    stores: str | None = None,
+) -> int:
+    running = services(env, credentials, endpoints)
     stopping = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -155,12 +216,7 @@ def _run(env: dict[str, str], credentials: Path, channels: list[str]) -> int:
 
     started = time.monotonic()
     for service in running:
-        # Own session: a terminal Ctrl-C reaches only us, and we stop the children
-        # in order and wait for them, instead of each racing its own shutdown.
-        service.process = subprocess.Popen(
-            service.command, cwd=PROJECT_ROOT, env=env, start_new_session=True
-        )
-        print(f"[msaidizi] started {service.name} (pid {service.process.pid})", flush=True)
+        start(service, env)
 
     ready = False
     exit_code = 0
@@ -176,7 +232,7 @@ def _run(env: dict[str, str], credentials: Path, channels: list[str]) -> int:
             exit_code = 1
             break
         if not ready:
-            if all(_is_up(s.health_url) for s in running):
+            if all(is_up(s.health_url) for s in running):
                 ready = True
                 print(
                     f"[msaidizi] ready in {time.monotonic() - started:.0f}s: "
@@ -184,7 +240,9 @@ def _run(env: dict[str, str], credentials: Path, channels: list[str]) -> int:
                     f"(REST /webhooks/rest/webhook, socket.io, HTTP API; "
                     f"messaging channels: {', '.join(channels) or 'none configured'}), "
                     f"actions http://localhost:{env['ACTION_SERVER_PORT']}, "
-                    f"chat page http://localhost:{env['WEB_PORT']}/. Ctrl-C stops all.",
+                    f"chat page http://localhost:{env['WEB_PORT']}/. "
+                    + (f"{stores[:1].upper()}{stores[1:]}. " if stores else "")
+                    + "Ctrl-C stops all.",
                     flush=True,
                 )
             elif time.monotonic() - started > READY_TIMEOUT_SECONDS:
@@ -194,7 +252,7 @@ def _run(env: dict[str, str], credentials: Path, channels: list[str]) -> int:
         time.sleep(0.5)
 
     print("[msaidizi] stopping…", flush=True)
-    _stop(running)
+    stop(running)
     print("[msaidizi] stopped", flush=True)
     return exit_code
 
