@@ -105,8 +105,80 @@ def install() -> None:
     MessageProcessor._run_action = _run_action
 
 
+# --- /health -----------------------------------------------------------------------
+
+#: Longest one health check may take (a hung database must not hang the probe).
+HEALTH_CHECK_SECONDS = 3.0
+
+
+async def health_checks(app: Any) -> dict[str, str]:
+    """What the Rasa server needs to answer officers, each "ok" or why not: a
+    loaded model, the tracker store's database, the lock store's Redis."""
+    agent = getattr(app.ctx, "agent", None)
+    checks = {"model": "ok" if agent is not None and agent.is_ready() else "not loaded"}
+    if agent is None:
+        return checks
+
+    def tracker_store() -> None:
+        store = agent.tracker_store
+        engine = getattr(getattr(store, "_tracker_store", store), "engine", None)
+        if engine is not None:  # an SQL store (behind Rasa's fail-safe wrapper)
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+
+    def lock_store() -> None:
+        red = getattr(agent.lock_store, "red", None)
+        if red is not None:  # Redis
+            red.ping()
+
+    for name, check in (("tracker_store", tracker_store), ("lock_store", lock_store)):
+        try:
+            await asyncio.wait_for(asyncio.to_thread(check), HEALTH_CHECK_SECONDS)
+            checks[name] = "ok"
+        except Exception as error:  # noqa: BLE001 - reported, not raised
+            checks[name] = f"unavailable ({type(error).__name__})"
+    return checks
+
+
+def add_health_route(app: Any) -> None:
+    """``GET /health``: 200 and ``{"status": "ok", "checks": …}`` when every check
+    passes, else 503 with the same body naming what failed. No token needed; it
+    says nothing about any conversation."""
+    from sanic import response
+
+    async def health(request: Any) -> Any:
+        checks = await health_checks(request.app)
+        ok = all(value == "ok" for value in checks.values())
+        return response.json(
+            {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+        )
+
+    app.add_route(health, "/health", methods=["GET"], name="msaidizi_health")
+
+
+def install_health_route() -> None:
+    """Makes Rasa's app factory add :func:`add_health_route`. Idempotent."""
+    from rasa.core import run
+
+    original = run.configure_app
+    if getattr(original, _INSTALLED, False):
+        return
+
+    def configure_app(*args: Any, **kwargs: Any) -> Any:
+        app = original(*args, **kwargs)
+        add_health_route(app)
+        return app
+
+    setattr(configure_app, _INSTALLED, True)
+    run.configure_app = configure_app
+
+
 def main(argv: Sequence[str]) -> None:
+    from bot import rasa_patches
+
     install()
+    install_health_route()
+    rasa_patches.install()
     sys.argv = ["rasa", *argv]
     runpy.run_module("rasa", run_name="__main__", alter_sys=True)
 

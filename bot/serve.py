@@ -116,7 +116,7 @@ def rasa_server(
             "--endpoints", str(endpoints or PROJECT_ROOT / "endpoints.yml"),
             "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
         ],
-        f"http://localhost:{port}/status",
+        f"http://localhost:{port}/health",
     )  # fmt: skip
 
 

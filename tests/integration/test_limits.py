@@ -108,3 +108,15 @@ def test_a_flooding_socket_is_slowed_too(limited: LimitedStack) -> None:
     texts = [m.get("text", "") for m in received]
     notices = [t for t in texts if "Unatuma ujumbe kwa kasi" in t]
     assert len(notices) == 1 and len(texts) == LIMIT + 1, texts
+
+
+def test_every_service_answers_health(limited: LimitedStack) -> None:
+    rasa = requests.get(f"{limited.url}/health", timeout=10)
+    assert rasa.status_code == 200
+    assert rasa.json() == {
+        "status": "ok",
+        "checks": {"model": "ok", "tracker_store": "ok", "lock_store": "ok"},
+    }
+    actions = requests.get(f"http://localhost:{limited.action_port}/health", timeout=10)
+    assert actions.status_code == 200
+    assert requests.get(f"{limited.web_url}/health", timeout=10).status_code == 200

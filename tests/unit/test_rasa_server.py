@@ -79,3 +79,56 @@ async def test_other_failures_and_rejections_are_left_to_rasa() -> None:
         await _ExplainedWhenUnavailable(
             FailingAction(ActionExecutionRejection("registration_form"))
         ).run(None, None, Tracker("en"), None)
+
+
+# --- /health ------------------------------------------------------------------------
+
+
+class _App:
+    def __init__(self, agent: object | None) -> None:
+        self.ctx = type("Ctx", (), {"agent": agent})()
+
+
+class _Engine:
+    def __init__(self, fail: bool) -> None:
+        self.fail = fail
+
+    def connect(self):  # noqa: ANN201
+        import sqlalchemy as sa
+
+        if self.fail:
+            raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed"))
+        return sa.create_engine("sqlite://").connect()
+
+
+class _Agent:
+    def __init__(self, ready: bool = True, db_fails: bool = False, redis_fails: bool = False):
+        self.ready = ready
+        self.tracker_store = type("Store", (), {"engine": _Engine(db_fails)})()
+
+        class _Red:
+            def ping(self) -> None:
+                if redis_fails:
+                    raise ConnectionError("redis down")
+
+        self.lock_store = type("Locks", (), {"red": _Red()})()
+
+    def is_ready(self) -> bool:
+        return self.ready
+
+
+async def test_health_names_what_is_missing() -> None:
+    from bot.rasa_server import health_checks
+
+    assert await health_checks(_App(None)) == {"model": "not loaded"}
+    assert await health_checks(_App(_Agent())) == {
+        "model": "ok",
+        "tracker_store": "ok",
+        "lock_store": "ok",
+    }
+    down = await health_checks(_App(_Agent(ready=False, db_fails=True, redis_fails=True)))
+    assert down == {
+        "model": "not loaded",
+        "tracker_store": "unavailable (OperationalError)",
+        "lock_store": "unavailable (ConnectionError)",
+    }
