@@ -67,6 +67,22 @@ def is_secure(request: web.Request) -> bool:
     return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
 
+#: Proxies whose X-Real-IP header is believed (make run-prod's nginx runs on this
+#: machine and sets it to the address it was connected from).
+TRUSTED_PROXIES = frozenset({"127.0.0.1", "::1"})
+
+
+def client_address(request: web.Request) -> str | None:
+    """The signing-in client's address, for throttling: behind a proxy on this
+    machine, the address the proxy saw (its X-Real-IP), else the connection's. A
+    client talking to the app directly cannot choose its address this way."""
+    remote = request.remote
+    forwarded = request.headers.get("X-Real-IP", "").strip()
+    if remote in TRUSTED_PROXIES and forwarded:
+        return forwarded[:64]
+    return remote
+
+
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     console_session = request.get("console_session")
     page = (
@@ -160,7 +176,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="This form has expired. Reload the page and try again.")
     username = form.get("username", "")
     async with _sessions(request.app)() as db:
-        result = await accounts.authenticate(db, username, form.get("password", ""), request.remote)
+        result = await accounts.authenticate(
+            db, username, form.get("password", ""), client_address(request)
+        )
         new = await accounts.create_session(db, result.account) if result.ok else None
         await db.commit()
     if new is None:

@@ -117,6 +117,21 @@ async def test_repeated_wrong_passwords_are_throttled(client: TestClient) -> Non
     assert "Too many failed sign-ins. Try again in" in await response.text()
 
 
+async def test_behind_the_local_proxy_each_client_address_is_throttled_alone(
+    client: TestClient,
+) -> None:
+    # make run-prod's nginx connects from 127.0.0.1 and names the client in X-Real-IP.
+    for n in range(accounts.MAX_FAILURES_PER_REMOTE):
+        failed = await sign_in(
+            client, f"guess{n}", "wrong password 123", **{"X-Real-IP": "198.51.100.7"}
+        )
+        assert failed.status == 401
+    blocked = await sign_in(client, "otieno", **{"X-Real-IP": "198.51.100.7"})
+    assert blocked.status == 429
+    elsewhere = await sign_in(client, "otieno", **{"X-Real-IP": "203.0.113.20"})
+    assert elsewhere.status == 303  # another officer's office is not locked out
+
+
 async def test_sign_out_needs_the_csrf_token_and_ends_the_session(client: TestClient) -> None:
     await sign_in(client, "wanjiku")
     forged = await client.post("/console/logout", data={"csrf_token": "x"}, allow_redirects=False)
