@@ -55,6 +55,14 @@ chromium: ## install the system Chromium the browser tests drive (apt), unless p
 	  $$sudo apt-get install -y chromium || { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; \
 	fi
 
+.PHONY: nginx
+nginx: ## install Debian's nginx-light (run-prod and its reliability tests), unless nginx is present
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "==> installing nginx-light (for make run-prod and its tests)"; \
+	  $$sudo apt-get install -y nginx-light || { $$sudo apt-get update && $$sudo apt-get install -y nginx-light; }; \
+	fi
+
 .PHONY: lock
 lock: ## re-resolve pyproject.toml into requirements.lock
 	scripts/lock.sh
@@ -82,7 +90,7 @@ run: $(STAMP) $(WEB_STAMP) $(MODEL) db ## set up, then start Rasa (5005), the ac
 	$(PY) -m bot.serve
 
 .PHONY: run-prod
-run-prod: $(STAMP) $(WEB_STAMP) $(MODEL) ## production profile: PostgreSQL, Redis, 2 Rasa replicas and 2 action servers behind nginx on :8080 (docs/deploying.md)
+run-prod: $(STAMP) $(WEB_STAMP) $(MODEL) nginx ## production profile: PostgreSQL, Redis, 2 Rasa replicas and 2 action servers behind nginx on :8080 (docs/deploying.md)
 	$(PY) -m bot.serve_prod
 
 .PHONY: validate
@@ -95,7 +103,7 @@ lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff format --check bot actions tests
 
 .PHONY: test
-test: $(STAMP) $(WEB_STAMP) chromium $(MODEL) lint validate ## every test: unit, integration against real servers, browser, conversation tests
+test: $(STAMP) $(WEB_STAMP) chromium nginx $(MODEL) lint validate ## every test: unit, integration against real servers, browser, conversation tests
 	$(BIN)/pytest -ra
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations \
 	  --fail-on-prediction-errors --out results/conversations
