@@ -8,9 +8,10 @@ Each test says what an officer (or the operator) would notice, and prints its
 figures. Skipped, saying why, when PostgreSQL or Redis is not reachable. Messages
 here are never in the training data.
 
-PostgreSQL is not restarted (the server is shared with others' tests on this
+PostgreSQL is not restarted here (the server is shared with others' tests on this
 machine): its "restart" is every connection to our databases being cut with
 ``pg_terminate_backend``, which is what the servers see of a restart.
+test_postgres_restart.py restarts the server itself, when allowed to.
 """
 
 from __future__ import annotations
