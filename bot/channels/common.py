@@ -8,7 +8,10 @@ Plain Python (no Rasa or Sanic import), so it is tested without a server.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
+import logging
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +19,8 @@ from typing import Any
 
 from bot.language import detect_language, reply_language
 from bot.replies import LANGUAGES, render
+
+logger = logging.getLogger(__name__)
 
 #: Longest message an officer may send (Telegram's and WhatsApp's own limit); a
 #: longer one gets a polite "too long" instead of reaching the NLU.
@@ -106,18 +111,39 @@ class Choice:
 
 class OfferedChoices:
     """The buttons last offered to each sender, so that "2" (or a short callback
-    key) means the second of them. Kept in memory and bounded: the oldest senders
-    are forgotten first, and after a restart a number is read as plain text."""
+    key) means the second of them. Kept in memory and bounded (the oldest senders
+    are forgotten first; after a restart a number is read as plain text) — or, given
+    a Redis client, in Redis for a day, so every Rasa replica reads the same
+    (a webhook for the answer may reach another replica than the one that offered).
+    If Redis fails, this process's memory is used (logged)."""
 
-    def __init__(self, size: int = MEMORY_SIZE) -> None:
+    def __init__(
+        self, size: int = MEMORY_SIZE, *, redis: Any = None, namespace: str = "channel"
+    ) -> None:
         self._size = size
         self._offered: OrderedDict[str, list[Choice]] = OrderedDict()
+        self._redis = redis
+        self._namespace = namespace
+
+    def _key(self, sender_id: str) -> str:
+        digest = hashlib.sha256(f"{self._namespace}\x00{sender_id}".encode()).hexdigest()[:24]
+        return f"{SHARED_KEY_PREFIX}choices:{digest}"
 
     def offer(self, sender_id: str, buttons: Iterable[Mapping[str, Any]]) -> None:
         choices = [
             Choice(str(b.get("title", "")), str(b.get("payload") or b.get("title", "")))
             for b in buttons
         ]
+        if self._redis is not None:
+            try:
+                if choices:
+                    value = json.dumps([[c.title, c.payload] for c in choices])
+                    self._redis.set(self._key(sender_id), value, ex=SHARED_TTL_SECONDS)
+                else:
+                    self._redis.delete(self._key(sender_id))
+                return
+            except Exception as error:  # noqa: BLE001 - kept here instead
+                _shared_memory_failed(error)
         self._offered.pop(sender_id, None)
         if choices:
             self._offered[sender_id] = choices
@@ -125,34 +151,80 @@ class OfferedChoices:
                 self._offered.popitem(last=False)
 
     def offered(self, sender_id: str) -> list[Choice]:
+        if self._redis is not None:
+            try:
+                value = self._redis.get(self._key(sender_id))
+                if value is not None:
+                    return [Choice(title, payload) for title, payload in json.loads(value)]
+            except Exception as error:  # noqa: BLE001 - read here instead
+                _shared_memory_failed(error)
         return list(self._offered.get(sender_id, []))
 
     def pick(self, sender_id: str, answer: str) -> str | None:
         """The payload of the choice numbered ``answer`` ("2", " 2. "), if one was
         offered to this sender; None otherwise (the answer is then plain text)."""
-        choices = self._offered.get(sender_id)
         number = answer.strip().rstrip(".)")
-        if not choices or not number.isdigit() or len(number) > 3:
+        if not number.isdigit() or len(number) > 3:
             return None
+        choices = self.offered(sender_id)
         index = int(number) - 1
         return choices[index].payload if 0 <= index < len(choices) else None
 
 
 class RecentIds:
     """Ids of deliveries already handled: platforms re-send a webhook when the
-    answer was slow or lost, and an officer must not be registered twice."""
+    answer was slow or lost, and an officer must not be registered twice. In
+    memory, or (given a Redis client) in Redis for a day — the re-sent webhook may
+    reach another replica; ``SET NX`` makes one of them the first."""
 
-    def __init__(self, size: int = MEMORY_SIZE) -> None:
+    def __init__(
+        self, size: int = MEMORY_SIZE, *, redis: Any = None, namespace: str = "channel"
+    ) -> None:
         self._size = size
         self._seen: OrderedDict[Hashable, None] = OrderedDict()
+        self._redis = redis
+        self._namespace = namespace
 
     def first_time(self, delivery_id: Hashable | None) -> bool:
         """True the first time an id is seen (and for deliveries without an id)."""
         if delivery_id is None:
             return True
+        if self._redis is not None:
+            key = f"{SHARED_KEY_PREFIX}delivery:{self._namespace}:{delivery_id}"
+            try:
+                return bool(self._redis.set(key, 1, nx=True, ex=SHARED_TTL_SECONDS))
+            except Exception as error:  # noqa: BLE001 - remembered here instead
+                _shared_memory_failed(error)
         if delivery_id in self._seen:
             return False
         self._seen[delivery_id] = None
         while len(self._seen) > self._size:
             self._seen.popitem(last=False)
         return True
+
+
+#: Where the channels' shared memory lives in Redis, and for how long.
+SHARED_KEY_PREFIX = "msaidizi:"
+SHARED_TTL_SECONDS = 24 * 3600
+#: Redis calls from a webhook handler must be quick: it runs on the event loop.
+SHARED_REDIS_TIMEOUT_SECONDS = 0.25
+
+
+def shared_redis(url: str | None) -> Any:
+    """A Redis client for the channels' shared memory, or None without a URL."""
+    if not url:
+        return None
+    import redis
+
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=SHARED_REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=SHARED_REDIS_TIMEOUT_SECONDS,
+    )
+
+
+def _shared_memory_failed(error: BaseException) -> None:
+    logger.warning(
+        "channel memory: Redis unavailable (%s); using this process's memory",
+        type(error).__name__,
+    )

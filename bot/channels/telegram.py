@@ -45,9 +45,11 @@ from bot.channels.common import (
     channel_reply,
     officer_language,
     same_secret,
+    shared_redis,
     split_text,
 )
 from bot.channels.webhook import body_too_large, conversation_slots, hand_to_rasa
+from bot.config import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -301,8 +303,10 @@ class TelegramInput(RasaTelegramInput):
         self.bot_name = verify.lstrip("@")
         self.secret_token = secret_token
         self.api = BotApi(access_token, api_base_url)
-        self.choices = OfferedChoices()
-        self.handled = RecentIds()
+        # Shared by the replicas through Redis when one is configured (issue 8).
+        memory = shared_redis(get_settings().rate_limit_redis_url)
+        self.choices = OfferedChoices(redis=memory, namespace="telegram")
+        self.handled = RecentIds(redis=memory, namespace="telegram")
 
     def get_output_channel(self) -> TelegramOutput:
         """The output channel, without Rasa's set_webhook call (no network here)."""

@@ -9,7 +9,7 @@ or tunnel the URL Sanic sees is not the one Twilio called, so set
 
 Twilio messages have no buttons: a reply's buttons become a numbered list and the
 officer answers with the number; the choices offered to each sender are kept in
-memory (bounded, see OfferedChoices). Replies are sent with Twilio's REST API
+memory (bounded, see OfferedChoices), or in Redis when configured. Replies are sent with Twilio's REST API
 (asynchronously, unlike Rasa's ``TwilioOutput``), at a configurable base URL.
 """
 
@@ -36,9 +36,11 @@ from bot.channels.common import (
     channel_reply,
     numbered_choices,
     officer_language,
+    shared_redis,
     split_text,
 )
 from bot.channels.webhook import body_too_large, conversation_slots, hand_to_rasa
+from bot.config import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -184,8 +186,10 @@ class TwilioInput(RasaTwilioInput):
         self.webhook_url = webhook_url
         self.validator = RequestValidator(auth_token)
         self.api = TwilioRestApi(account_sid, auth_token, api_base_url)
-        self.choices = OfferedChoices()
-        self.handled = RecentIds()
+        # Shared by the replicas through Redis when one is configured (issue 8).
+        memory = shared_redis(get_settings().rate_limit_redis_url)
+        self.choices = OfferedChoices(redis=memory, namespace="twilio")
+        self.handled = RecentIds(redis=memory, namespace="twilio")
 
     def get_output_channel(self) -> TwilioOutput:
         return TwilioOutput(self.api, self.twilio_number, self.choices)

@@ -41,10 +41,12 @@ from bot.channels.common import (
     numbered_choices,
     officer_language,
     same_secret,
+    shared_redis,
     shorten,
     split_text,
 )
 from bot.channels.webhook import body_too_large, conversation_slots, hand_to_rasa
+from bot.config import get_settings
 from bot.replies import render
 
 logger = logging.getLogger(__name__)
@@ -389,8 +391,10 @@ class WhatsAppInput(InputChannel):
         self.verify_token = verify_token
         self.phone_number_id = phone_number_id
         self.api = GraphApi(access_token, phone_number_id, api_base_url, api_version)
-        self.choices = OfferedChoices()
-        self.handled = RecentIds()
+        # Shared by the replicas through Redis when one is configured (issue 8).
+        memory = shared_redis(get_settings().rate_limit_redis_url)
+        self.choices = OfferedChoices(redis=memory, namespace="whatsapp")
+        self.handled = RecentIds(redis=memory, namespace="whatsapp")
 
     def get_output_channel(self) -> WhatsAppOutput:
         return WhatsAppOutput(self.api, self.choices)

@@ -4,6 +4,10 @@ short replies in the officer's language."""
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
+
 from bot.channels.common import (
     OfferedChoices,
     RecentIds,
@@ -108,3 +112,69 @@ def test_a_channel_reply_is_in_both_languages_until_the_language_is_known() -> N
     both = channel_reply("channel_text_only", None)
     assert render("channel_text_only", "sw") in both and render("channel_text_only", "en") in both
     assert "4096" in channel_reply("channel_too_long", "en", limit=4096)
+
+
+# --- shared by the replicas through Redis ----------------------------------------------
+
+
+@pytest.fixture
+def shared_redis_client():  # noqa: ANN201
+    import redis
+
+    from bot.channels import common
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis not reachable at {url}: {error}")
+    prefix = f"test-channels-{uuid.uuid4().hex[:8]}:"
+    original, common.SHARED_KEY_PREFIX = common.SHARED_KEY_PREFIX, prefix
+    client = common.shared_redis(url)
+    yield client
+    common.SHARED_KEY_PREFIX = original
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+def test_replicas_share_offered_choices_and_handled_deliveries(shared_redis_client) -> None:  # noqa: ANN001
+    from bot.channels.common import OfferedChoices, RecentIds
+
+    # Two replicas: the buttons offered by one are answered through the other.
+    one = OfferedChoices(redis=shared_redis_client, namespace="twilio")
+    two = OfferedChoices(redis=shared_redis_client, namespace="twilio")
+    one.offer(
+        "whatsapp:+254700000001",
+        [{"title": "June", "payload": '/inform{"cohort":"A"}'}, {"title": "Oct"}],
+    )
+    assert two.pick("whatsapp:+254700000001", " 1. ") == '/inform{"cohort":"A"}'
+    assert two.pick("whatsapp:+254700000001", "2") == "Oct"
+    assert (
+        OfferedChoices(redis=shared_redis_client, namespace="telegram").pick(
+            "whatsapp:+254700000001", "1"
+        )
+        is None
+    )  # another channel's sender
+    assert 0 < shared_redis_client.ttl(one._key("whatsapp:+254700000001")) <= 24 * 3600
+    two.offer("whatsapp:+254700000001", [])
+    assert one.pick("whatsapp:+254700000001", "1") is None
+
+    # A re-sent webhook reaching the other replica is recognised.
+    first = RecentIds(redis=shared_redis_client, namespace="telegram")
+    second = RecentIds(redis=shared_redis_client, namespace="telegram")
+    assert first.first_time(9001) and not second.first_time(9001)
+    assert RecentIds(redis=shared_redis_client, namespace="whatsapp").first_time(9001)
+    assert second.first_time(None) and second.first_time(None)
+
+
+def test_without_redis_the_memory_is_the_process_s(caplog) -> None:  # noqa: ANN001
+    from bot.channels.common import OfferedChoices, RecentIds, shared_redis
+
+    down = shared_redis("redis://127.0.0.1:1/0")
+    choices = OfferedChoices(redis=down, namespace="twilio")
+    choices.offer("a", [{"title": "One"}])
+    assert choices.pick("a", "1") == "One"
+    ids = RecentIds(redis=down, namespace="twilio")
+    assert ids.first_time("x") and not ids.first_time("x")
+    assert "Redis unavailable" in caplog.text
+    assert shared_redis(None) is None
