@@ -20,6 +20,10 @@ What the stock channel does, and what this one does instead:
   than ``MAX_MESSAGE_CHARS`` (the sender is told, in both languages), and
   messages from a session over the per-sender rate limit (``bot.channels.rate_limit``).
 - Replies ignored a configured namespace.
+- A page that was closed or offline never got what was said meanwhile (a support
+  agent's reply, say). Here every message carries its bot event's time (``at``),
+  and a ``session_request`` with ``since`` (the newest ``at`` the page showed)
+  is answered with the conversation's newer bot messages, to that socket only.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint
 from socketio import AsyncServer
 
@@ -45,6 +50,9 @@ logger = logging.getLogger(__name__)
 # uuid4().hex (what Rasa and our widget make) is 32 characters; anything shorter is
 # too easy to guess, anything else has no business being a conversation key.
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+#: The most messages a reconnecting page is sent again.
+REPLAY_LIMIT = 50
 
 TOO_LONG = (
     f"That message is too long: please keep it under {MAX_MESSAGE_CHARS:,} characters. / "
@@ -60,8 +68,21 @@ class SocketIOOutput(RasaSocketIOOutput):
     def __init__(self, sio: AsyncServer, bot_message_evt: str, namespace: str | None = None):
         super().__init__(sio, bot_message_evt)
         self.namespace = namespace
+        self._at: float | None = None
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        # The bot event's time travels with each part as "at", so a page that
+        # reconnects can ask for what it missed since the last one it showed.
+        stamp = message.get("timestamp")
+        self._at = float(stamp) if isinstance(stamp, (int, float)) else None
+        try:
+            await super().send_response(recipient_id, message)
+        finally:
+            self._at = None
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
+        if self._at is not None and isinstance(response, dict):
+            response = {**response, "at": self._at}
         await self.sio.emit(
             self.bot_message_evt, response, room=socket_id, namespace=self.namespace
         )
@@ -103,6 +124,11 @@ class SocketIOInput(RasaSocketIOInput):
         sio.on(
             self.user_message_evt, self._message_handler(on_new_message), namespace=self.namespace
         )
+
+        @webhook.listener("after_server_start")
+        async def remember_app(app: Any, _loop: Any) -> None:
+            self._app = app
+
         return webhook
 
     async def _session_request(self, sid: str, data: Any = None) -> None:
@@ -111,6 +137,38 @@ class SocketIOInput(RasaSocketIOInput):
         if self.session_persistence:
             self.sio.enter_room(sid, session_id, namespace=self.namespace)
         await self.sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+        since = data.get("since") if isinstance(data, dict) else None
+        if (
+            self.session_persistence
+            and session_id == requested
+            and isinstance(since, (int, float))
+            and not isinstance(since, bool)
+        ):
+            await self._replay(sid, session_id, float(since))
+
+    async def _replay(self, sid: str, session_id: str, since: float) -> None:
+        """Sends this socket (only) the bot's messages in the conversation newer
+        than ``since``: what was said while the page was closed or offline — a
+        support agent's reply, typically. At most :data:`REPLAY_LIMIT`."""
+        agent = getattr(getattr(getattr(self, "_app", None), "ctx", None), "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return
+        try:
+            tracker = await store.retrieve(session_id)
+        except Exception:  # noqa: BLE001 - a replay must not break the connection
+            logger.warning("Could not read a conversation to replay it", exc_info=True)
+            return
+        if tracker is None:
+            return
+        missed = [
+            event
+            for event in tracker.events
+            if isinstance(event, BotUttered) and (event.timestamp or 0) > since
+        ][-REPLAY_LIMIT:]
+        output = SocketIOOutput(self.sio, self.bot_message_evt, self.namespace)
+        for event in missed:
+            await output.send_response(sid, event.message())
 
     def _message_handler(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

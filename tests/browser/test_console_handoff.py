@@ -104,6 +104,24 @@ def test_an_agent_takes_over_replies_in_both_channels_and_hands_back(
     screenshot(officer, artifacts / "handoff-widget-with-agent.png")
     console.screenshot(path=str(artifacts / "handoff-console-reply.png"), full_page=True)
 
+    # The officer closes the page; the agent answers meanwhile; when the officer
+    # comes back, the page asks for what it missed and shows it, once.
+    officer.close()
+    console.get_by_label(re.compile("Reply to the officer")).fill("Kozi ya cloud inaanza Juni.")
+    console.get_by_role("button", name="Send reply").click()
+    expect(console.get_by_role("status")).to_contain_text("Reply queued. Sent.")
+    officer = context.new_page()
+    officer.goto(stack.web_url)
+    expect(officer.locator("#msaidizi-chat")).to_have_attribute("data-state", "ready")
+    expect(
+        officer.locator(BOT).filter(
+            has_text="Wanjiku (timu ya msaada): Kozi ya cloud inaanza Juni."
+        )
+    ).to_have_count(1)
+    officer.wait_for_timeout(1000)
+    expect(officer.locator(BOT).filter(has_text="Nitakusaidia na usajili wako")).to_have_count(1)
+    expect(officer.locator(BOT).filter(has_text=JOINED_SW)).to_have_count(1)
+
     # The REST officer: claimed and answered; it arrives with their next message.
     open_request(console, stack, "rest", rest_officer)
     console.get_by_role("button", name=re.compile(r"^Claim HLP-")).click()

@@ -14,6 +14,9 @@
   var MAX_CHARS = parseInt((script && script.dataset.maxChars) || "4096", 10);
   var SESSION_KEY = "msaidizi.session_id";
   var HISTORY_KEY = "msaidizi.history";
+  // The server's time of the newest bot message shown: on reconnecting, the page
+  // asks for anything newer (said while it was closed or offline).
+  var LAST_AT_KEY = "msaidizi.last_at";
   var UI_LANGUAGE_KEY = "msaidizi.ui_language";
   var HISTORY_LIMIT = 200;
 
@@ -135,6 +138,7 @@
   var language = preferredLanguage();
   var history = loadHistory();
   var sessionId = load(SESSION_KEY);
+  var lastAt = parseFloat(load(LAST_AT_KEY)) || null;
   var state = "connecting"; // connecting | ready | reconnecting | unreachable | unavailable
   var everConnected = false;
   var waitingForReply = false;
@@ -276,6 +280,11 @@
 
   function receive(data) {
     if (!data || typeof data !== "object") return;
+    if (typeof data.at === "number" && isFinite(data.at)) {
+      if (lastAt !== null && data.at < lastAt) return; // already shown
+      lastAt = data.at;
+      store(LAST_AT_KEY, String(lastAt));
+    }
     var item = { from: "bot" };
     if (typeof data.text === "string" && data.text) item.text = data.text;
     var buttons = data.quick_replies || data.buttons || [];
@@ -350,8 +359,10 @@
   newButton.addEventListener("click", function () {
     history = [];
     sessionId = null;
+    lastAt = null;
     store(HISTORY_KEY, null);
     store(SESSION_KEY, null);
+    store(LAST_AT_KEY, null);
     renderHistory();
     if (socket) {
       // A new socket too, so nothing addressed to the old conversation arrives here.
@@ -378,7 +389,9 @@
 
   socket.on("connect", function () {
     // On every (re)connection: ask for our session again, so replies reach us.
-    socket.emit("session_request", { session_id: sessionId });
+    var request = { session_id: sessionId };
+    if (sessionId && lastAt !== null) request.since = lastAt;
+    socket.emit("session_request", request);
   });
 
   socket.on("session_confirm", function (confirmed) {
@@ -387,7 +400,9 @@
     if (sessionId && id !== sessionId) {
       // The server did not accept the stored id: this is a new conversation.
       history = [];
+      lastAt = null;
       store(HISTORY_KEY, null);
+      store(LAST_AT_KEY, null);
       renderHistory();
     }
     sessionId = id;
