@@ -25,6 +25,7 @@ INVALID = [
 @pytest.fixture(scope="module")
 def patched():
     from rasa.core.actions import action as rasa_action
+    from rasa.shared.core.events import Event
     from rasa.utils import endpoints
 
     from bot.rasa_patches import install
@@ -34,13 +35,16 @@ def patched():
         rasa_action.DEFAULT_REQUEST_TIMEOUT,
         endpoints.DEFAULT_REQUEST_TIMEOUT,
     )
+    resolve = Event.__dict__["resolve_by_type"]
     install()
+    install()  # idempotent
     yield rasa_action
     (
         rasa_action.RemoteAction._validate_action_result,
         rasa_action.DEFAULT_REQUEST_TIMEOUT,
         endpoints.DEFAULT_REQUEST_TIMEOUT,
     ) = original
+    Event.resolve_by_type = resolve
 
 
 @pytest.mark.parametrize("answer", VALID)
@@ -67,3 +71,32 @@ def test_the_action_server_wait_is_bounded(patched) -> None:
 
     assert patched.DEFAULT_REQUEST_TIMEOUT == 30.0
     assert endpoints.DEFAULT_REQUEST_TIMEOUT == 30.0
+
+
+def test_event_classes_resolve_as_in_rasa(patched) -> None:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        BotUttered,
+        Event,
+        SlotSet,
+        UserUttered,
+        deserialise_events,
+    )
+
+    for _ in range(2):  # the second time from the remembered classes
+        assert Event.resolve_by_type("user") is UserUttered
+        assert Event.resolve_by_type("bot") is BotUttered
+        assert Event.resolve_by_type("slot") is SlotSet
+        assert Event.resolve_by_type("topic") is None
+        assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+        with pytest.raises(ValueError, match="Unknown event name"):
+            Event.resolve_by_type("no_such_event")
+    stored = [
+        {"event": "action", "name": "action_listen", "timestamp": 1.0},
+        {"event": "user", "text": "habari", "parse_data": {"intent": {"name": "greet"}}},
+        {"event": "slot", "name": "language", "value": "sw"},
+        {"event": "bot", "text": "Habari!"},
+    ]
+    events = deserialise_events(stored)
+    assert [type(e) for e in events] == [ActionExecuted, UserUttered, SlotSet, BotUttered]
+    assert events[2].value == "sw" and events[3].text == "Habari!"
