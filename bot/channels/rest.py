@@ -9,7 +9,10 @@ the checks the stock one lacks (issue 8):
   the polite "too long" reply (in the message's language) as the usual message
   list, and never reaches the bot;
 - a sender over the rate limit gets HTTP 429 with ``Retry-After`` and, the first
-  time in the window, the polite "wait" reply as the message list.
+  time in the window, the polite "wait" reply as the message list;
+- a message the bot could not handle (its conversation's lock not had in time, a
+  replica's failure) gets HTTP 503 with ``Retry-After`` and "please send it
+  again", instead of Rasa's 200 with an empty list that lost it silently.
 
 Otherwise it answers as Rasa's does (``?stream=true`` included).
 """
@@ -91,8 +94,17 @@ class RestInput(RasaRestInput):
                         text, collector, sender_id, input_channel=input_channel, metadata=metadata
                     )
                 )
-            except Exception:  # noqa: BLE001 - as Rasa's: log, answer what was collected
-                logger.exception("A REST message could not be handled")
+            except Exception as error:  # noqa: BLE001 - answered below, never a silent 200
+                # Rasa's channel answered 200 with whatever was collected, so a
+                # message that could not be handled (typically: its conversation's
+                # lock could not be had in time) was lost without anyone knowing.
+                logger.error("A REST message could not be handled (%s)", type(error).__name__)
+                reply = channel_reply("channel_not_handled", language)
+                return response.json(
+                    [{"recipient_id": sender_id, "text": reply}],
+                    status=503,
+                    headers={"Retry-After": "1"},
+                )
             return response.json(collector.messages)
 
         return webhook

@@ -92,3 +92,11 @@ async def hand_to_rasa(
         await on_new_message(message)
     except Exception:  # noqa: BLE001
         logger.exception("A %s message could not be handled", message.input_channel)
+        # Not silently: the officer is asked to send it again.
+        reply = channel_reply(
+            "channel_not_handled", detect_language(message.text) if message.text else None
+        )
+        try:
+            await message.output_channel.send_text_message(message.sender_id, reply)
+        except Exception:  # noqa: BLE001 - the platform itself is failing
+            logger.warning("A 'send it again' notice could not be sent", exc_info=True)

@@ -42,7 +42,7 @@ from rasa.shared.core.events import BotUttered
 from sanic import Blueprint
 from socketio import AsyncServer
 
-from bot.channels.webhook import within_rate_limit
+from bot.channels.webhook import hand_to_rasa
 from bot.web import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ class SocketIOInput(RasaSocketIOInput):
             message = UserMessage(
                 text, output, sender_id, input_channel=self.name(), metadata=metadata
             )
-            if await within_rate_limit(message):
-                await on_new_message(message)
+            # The rate limit, and "please send it again" if the bot fails on it.
+            await hand_to_rasa(on_new_message, message)
 
         return handle_message

@@ -25,7 +25,7 @@ def test_the_operator_s_settings_win() -> None:
 def test_rasa_and_the_action_server_are_started_on_the_configured_ports() -> None:
     env = service_environment({"RASA_PORT": "7005", "ACTION_SERVER_PORT": "7055"})
     rasa = {s.name: s for s in services(env)}
-    assert "7005" in rasa["rasa"].command and rasa["rasa"].health_url.endswith(":7005/status")
+    assert "7005" in rasa["rasa"].command and rasa["rasa"].health_url.endswith(":7005/health")
     assert "7055" in rasa["actions"].command
 
 
