@@ -65,17 +65,20 @@ def test_an_agent_takes_over_replies_in_both_channels_and_hands_back(
     expect(officer.locator(BOT).filter(has_text="foleni")).to_have_count(1)
 
     widget_officer = officer.evaluate("localStorage.getItem('msaidizi.session_id')")
-    rest_officer = f"rest-handoff-{uuid.uuid4().hex[:8]}"
-    asked = texts(stack.say(rest_officer, "can I talk to a human please"))
-    assert any("queue" in text for text in asked), asked
-
-    # The agent signs in and claims the widget officer's request.
+    # The agent signs in and waits on the inbox; a new request appears by itself.
     console = context.new_page()
     console.goto(f"{stack.web_url}/console/")
     console.get_by_label("Username").fill(agent)
     console.get_by_label("Password").fill(PASSWORD)
     console.get_by_role("button", name="Sign in").click()
     expect(console.get_by_text("Signed in as")).to_be_visible()
+    console.goto(f"{stack.web_url}/console/handoffs")
+    rest_officer = f"rest-handoff-{uuid.uuid4().hex[:8]}"
+    asked = texts(stack.say(rest_officer, "can I talk to a human please"))
+    assert any("queue" in text for text in asked), asked
+    expect(
+        console.locator("#requests tbody tr").filter(has_text=f"…{rest_officer[-4:]}")
+    ).to_have_count(1)
     open_request(console, stack, "socketio", widget_officer)
     expect(console.locator("#conversation")).to_contain_text("naomba kuongea na mtu")
     console.get_by_role("button", name=re.compile(r"^Claim HLP-")).click()

@@ -1,11 +1,12 @@
-// Keeps a hand-off page's conversation current while an agent has it open: every
-// few seconds the page is fetched again and its #conversation section replaced
-// (the reply box is left alone, so nothing being typed is lost). Without
-// JavaScript the page works the same; reload it to see new messages.
+// Keeps a console page current while it is open: every few seconds the page is
+// fetched again and each of its [data-live] sections (by id) is replaced — the
+// hand-off inbox's list, a hand-off's conversation. Forms outside those sections
+// (the reply box) are left alone, so nothing being typed is lost. Without
+// JavaScript the pages work the same; reload them to see what is new.
 (function () {
   "use strict";
-  var section = document.getElementById("conversation");
-  if (!section || !window.fetch || !window.DOMParser) return;
+  var sections = Array.prototype.slice.call(document.querySelectorAll("[data-live][id]"));
+  if (!sections.length || !window.fetch || !window.DOMParser) return;
   var url = new URL(window.location.href);
   url.searchParams.delete("message");
   url.searchParams.set("refresh", "1");
@@ -15,8 +16,11 @@
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) return;
-        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("conversation");
-        if (fresh && fresh.innerHTML !== section.innerHTML) section.innerHTML = fresh.innerHTML;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        sections.forEach(function (section) {
+          var update = fresh.getElementById(section.id);
+          if (update && update.innerHTML !== section.innerHTML) section.innerHTML = update.innerHTML;
+        });
       })
       .catch(function () { /* offline for a moment: try again next time */ })
       .then(function () { window.setTimeout(refresh, every); });
