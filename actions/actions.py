@@ -5,102 +5,17 @@ response in English and Kiswahili (no wording lives here)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.database import DatabaseUnavailable, in_transaction
 from bot import handoff
 from bot.db.models import HandoffMessageKind
-from bot.language import reply_language
 
 logger = logging.getLogger(__name__)
-
-
-#: Form questions whose answers carry no language of their own.
-LANGUAGELESS_ANSWERS = frozenset(
-    {
-        "full_name",
-        "personal_number",
-        "email",
-        "phone_number",
-        "employer",
-        "reference",
-        "cohort",
-        "detail_value",
-        "job_group",
-    }
-)
-
-
-def _language_before_this_message(tracker: Tracker) -> str:
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            seen_user = True
-        elif seen_user and event.get("event") == "slot" and event.get("name") == "language":
-            return event.get("value") or "en"
-    return "en"
-
-
-class ValidateSlotMappings(ValidationAction):
-    """Keeps an explicit language choice sticky (contract §4).
-
-    The ``language`` slot follows each message's detected language through its
-    ``from_entity`` mapping; this only overrides it while the officer has asked for
-    a language. If the action server is down the mapping still works, unsticky.
-    """
-
-    def name(self) -> str:
-        return "action_validate_slot_mappings"
-
-    async def validate_language(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if (
-            tracker.active_loop_name
-            and tracker.get_slot("requested_slot") in LANGUAGELESS_ANSWERS
-            and not tracker.get_slot("language_preference")
-        ):
-            # A name, an email or a number says nothing about the officer's language
-            # ("Wanjiru Mwangi" is not Kiswahili): keep the conversation's.
-            return {"language": _language_before_this_message(tracker)}
-        return {
-            "language": reply_language(
-                detected=value,
-                preference=tracker.get_slot("language_preference"),
-                previous=None,
-            )
-        }
-
-    async def validate_language_preference(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if value not in ("en", "sw"):
-            return {"language_preference": None}
-        return {"language_preference": value, "language": value}
-
-    # Slots that outside a form simply follow what the officer mentions; the
-    # entity extractor has already normalised them (course codes, job-group
-    # letters, KSG-… references).
-    async def validate_course(self, value: Any, *args: Any) -> dict[str, Any]:
-        return {"course": value}
-
-    async def validate_job_group(self, value: Any, *args: Any) -> dict[str, Any]:
-        return {"job_group": value}
-
-    async def validate_terms_of_service(self, value: Any, *args: Any) -> dict[str, Any]:
-        return {"terms_of_service": value}
-
-    async def validate_personal_number(self, value: Any, *args: Any) -> dict[str, Any]:
-        return {"personal_number": value}
-
-    async def validate_reference(self, value: Any, *args: Any) -> dict[str, Any]:
-        return {"reference": value}
 
 
 class ActionSwitchLanguage(Action):

@@ -187,6 +187,38 @@ def reply_language(
     return ENGLISH
 
 
+#: Form questions whose answers carry no language of their own: "Wanjiru Mwangi"
+#: or an email address says nothing about the officer's language.
+LANGUAGELESS_ANSWERS = frozenset(
+    {
+        "full_name",
+        "personal_number",
+        "email",
+        "phone_number",
+        "employer",
+        "reference",
+        "cohort",
+        "detail_value",
+        "job_group",
+    }
+)
+
+
+def answer_language(
+    detected: str | None,
+    preference: str | None,
+    before: str | None,
+    answering: str | None = None,
+) -> str:
+    """The language to answer a message in (contract §4): ``detected`` is the
+    message's, ``preference`` the officer's explicit choice, ``before`` the
+    conversation's until this message, ``answering`` the form question the message
+    answers. An answer with no language of its own keeps the conversation's."""
+    if answering in LANGUAGELESS_ANSWERS and preference not in LANGUAGES:
+        return before if before in LANGUAGES else ENGLISH
+    return reply_language(detected, preference, None)
+
+
 @lru_cache(maxsize=1)
 def known_words() -> frozenset[str]:
     """Every word in the Kiswahili, English and loanword lists (built once: this is

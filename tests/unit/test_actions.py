@@ -13,7 +13,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import database
-from actions.actions import ActionHumanHandoff, ActionSwitchLanguage, ValidateSlotMappings
+from actions.actions import ActionHumanHandoff, ActionSwitchLanguage
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "domain")).as_dict()
@@ -46,29 +46,6 @@ def tracker(
 
 def slot_values(events: list[dict]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-
-
-async def validate(slots: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
-    """Runs action_validate_slot_mappings as Rasa does: with this turn's extracted slots."""
-    events = [{"event": "user", "text": "…", "parse_data": {}}]
-    events += [{"event": "slot", "name": k, "value": v} for k, v in changed.items()]
-    result = await ValidateSlotMappings().run(
-        CollectingDispatcher(), tracker(slots={**slots, **changed}, events=events), DOMAIN
-    )
-    return slot_values(result)
-
-
-async def test_detected_language_is_used_when_no_choice_was_made() -> None:
-    assert await validate({"language_preference": None}, {"language": "sw"}) == {"language": "sw"}
-
-
-async def test_explicit_choice_overrides_the_detected_language() -> None:
-    assert await validate({"language_preference": "sw"}, {"language": "en"}) == {"language": "sw"}
-
-
-async def test_switching_sets_both_preference_and_language() -> None:
-    got = await validate({"language": "en"}, {"language_preference": "sw", "language": "en"})
-    assert got == {"language_preference": "sw", "language": "sw"}
 
 
 async def test_switch_without_a_named_language_asks() -> None:
