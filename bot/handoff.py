@@ -127,9 +127,10 @@ async def live_requests(session: AsyncSession, limit: int = 200) -> list[Handoff
     )
 
 
-async def claim(session: AsyncSession, request_id: int, agent: str) -> HandoffRequest:
-    """Gives an open request to ``agent``. A conditional UPDATE: of two agents
-    claiming at once, one gets it and the other :class:`HandoffConflict`."""
+async def claim(session: AsyncSession, request_id: int, agent: str) -> tuple[HandoffRequest, bool]:
+    """Gives an open request to ``agent``: ``(request, newly)``, ``newly`` False when
+    the agent already held it. A conditional UPDATE: of two agents claiming at
+    once, one gets it and the other :class:`HandoffConflict`."""
     done = await session.execute(
         HandoffRequest.__table__.update()
         .where(HandoffRequest.id == request_id, HandoffRequest.status == HandoffStatus.OPEN)
@@ -138,26 +139,29 @@ async def claim(session: AsyncSession, request_id: int, agent: str) -> HandoffRe
     request = await session.get(HandoffRequest, request_id, populate_existing=True)
     if request is None:
         raise HandoffConflict("no such request")
-    if done.rowcount != 1 and request.assigned_to != agent:
+    newly = done.rowcount == 1
+    if not newly and request.assigned_to != agent:
         raise HandoffConflict(f"already taken by {request.assigned_to or 'someone'}")
-    return request
+    return request, newly
 
 
 async def close(
     session: AsyncSession, request_id: int, agent: str, *, any_agent: bool = False
-) -> HandoffRequest:
-    """Closes a request (the conversation goes back to the bot). Only the agent who
-    holds it may, unless ``any_agent`` (a supervisor); an open one can be closed
-    too (the officer no longer needs a person)."""
+) -> tuple[HandoffRequest, bool]:
+    """Closes a request (the conversation goes back to the bot): ``(request,
+    held)``, ``held`` True when an agent had it (the officer must be told). Only
+    the agent who holds it may, unless ``any_agent`` (a supervisor); an open one can
+    be closed too (the officer no longer needs a person)."""
     request = await session.get(HandoffRequest, request_id, populate_existing=True)
     if request is None or request.status is HandoffStatus.CLOSED:
         raise HandoffConflict("no such live request")
-    if request.status is HandoffStatus.ASSIGNED and request.assigned_to != agent and not any_agent:
+    held = request.status is HandoffStatus.ASSIGNED
+    if held and request.assigned_to != agent and not any_agent:
         raise HandoffConflict(f"held by {request.assigned_to}")
     request.status = HandoffStatus.CLOSED
     request.closed_at = utcnow()
     await session.flush()
-    return request
+    return request, held
 
 
 # --- the console's outbox to the officer -----------------------------------------------

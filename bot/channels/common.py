@@ -15,6 +15,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from bot.language import detect_language, reply_language
@@ -91,6 +92,18 @@ def channel_reply(key: str, language: str | None, **params: Any) -> str:
     return "\n\n".join(render(key, lang, **params) for lang in ("sw", "en"))
 
 
+def reply_to(text: str | None, key: str, **params: Any) -> str:
+    """One of the channels' own replies to ``text``, in its language (both
+    languages when that cannot be told, or there is no text)."""
+    return channel_reply(key, detect_language(text) if text else None, **params)
+
+
+def sender_digest(channel: str, sender_id: str) -> str:
+    """A sender as keys and logs name them: never the id itself (a WhatsApp
+    sender id is a phone number)."""
+    return hashlib.sha256(f"{channel}\x00{sender_id}".encode()).hexdigest()[:16]
+
+
 def officer_language(slots: Mapping[str, Any] | None, text: str | None = None) -> str | None:
     """The language to answer a message the bot never sees in: the officer's
     explicit choice, else the language of this text, else the conversation's; None
@@ -126,8 +139,7 @@ class OfferedChoices:
         self._namespace = namespace
 
     def _key(self, sender_id: str) -> str:
-        digest = hashlib.sha256(f"{self._namespace}\x00{sender_id}".encode()).hexdigest()[:24]
-        return f"{SHARED_KEY_PREFIX}choices:{digest}"
+        return f"{SHARED_KEY_PREFIX}choices:{sender_digest(self._namespace, sender_id)}"
 
     def offer(self, sender_id: str, buttons: Iterable[Mapping[str, Any]]) -> None:
         choices = [
@@ -210,8 +222,10 @@ SHARED_TTL_SECONDS = 24 * 3600
 SHARED_REDIS_TIMEOUT_SECONDS = 0.25
 
 
+@cache
 def shared_redis(url: str | None) -> Any:
-    """A Redis client for the channels' shared memory, or None without a URL."""
+    """A Redis client for the channels' shared memory, or None without a URL (one
+    per URL and process: the channels share its connection pool)."""
     if not url:
         return None
     import redis

@@ -20,12 +20,13 @@ Plain Python plus ``redis.asyncio``; no Rasa import.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from bot.channels.common import sender_digest
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +45,6 @@ class Decision:
     tell: bool = False
     #: Seconds until the window ends (for Retry-After).
     retry_after: int = 0
-
-
-def sender_digest(channel: str, sender_id: str) -> str:
-    return hashlib.sha256(f"{channel}\x00{sender_id}".encode()).hexdigest()[:16]
 
 
 class RateLimiter:

@@ -29,10 +29,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import channel_reply
+from bot.channels.common import reply_to
 from bot.channels.rate_limit import Decision
 from bot.channels.webhook import body_too_large, rate_limiter
-from bot.language import detect_language
 from bot.web import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
@@ -65,17 +64,14 @@ class RestInput(RasaRestInput):
             if problem:
                 return response.json({"error": problem}, status=400)
             sender_id, text = str(body["sender"]), body["message"]
-            language = detect_language(text) if text else None
             if len(text) > MAX_MESSAGE_CHARS:
-                reply = channel_reply("channel_too_long", language, limit=MAX_MESSAGE_CHARS)
+                reply = reply_to(text, "channel_too_long", limit=MAX_MESSAGE_CHARS)
                 return response.json([{"recipient_id": sender_id, "text": reply}], status=413)
             decision: Decision = await rate_limiter().check(self.name(), sender_id)
             if not decision.allowed:
                 messages = []
                 if decision.tell:
-                    reply = channel_reply(
-                        "channel_rate_limited", language, seconds=decision.retry_after
-                    )
+                    reply = reply_to(text, "channel_rate_limited", seconds=decision.retry_after)
                     messages.append({"recipient_id": sender_id, "text": reply})
                 return response.json(
                     messages, status=429, headers={"Retry-After": str(decision.retry_after)}
@@ -99,7 +95,7 @@ class RestInput(RasaRestInput):
                 # message that could not be handled (typically: its conversation's
                 # lock could not be had in time) was lost without anyone knowing.
                 logger.error("A REST message could not be handled (%s)", type(error).__name__)
-                reply = channel_reply("channel_not_handled", language)
+                reply = reply_to(text, "channel_not_handled")
                 return response.json(
                     [{"recipient_id": sender_id, "text": reply}],
                     status=503,

@@ -13,10 +13,9 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import MAX_BODY_BYTES, channel_reply
+from bot.channels.common import MAX_BODY_BYTES, reply_to
 from bot.channels.rate_limit import RateLimiter
 from bot.config import get_settings
-from bot.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +43,7 @@ async def within_rate_limit(message: UserMessage) -> bool:
     if decision.allowed:
         return True
     if decision.tell:
-        reply = channel_reply(
-            "channel_rate_limited",
-            detect_language(message.text) if message.text else None,
-            seconds=decision.retry_after,
-        )
+        reply = reply_to(message.text, "channel_rate_limited", seconds=decision.retry_after)
         try:
             await message.output_channel.send_text_message(message.sender_id, reply)
         except Exception:  # noqa: BLE001 - a courtesy reply
@@ -93,9 +88,7 @@ async def hand_to_rasa(
     except Exception:  # noqa: BLE001
         logger.exception("A %s message could not be handled", message.input_channel)
         # Not silently: the officer is asked to send it again.
-        reply = channel_reply(
-            "channel_not_handled", detect_language(message.text) if message.text else None
-        )
+        reply = reply_to(message.text, "channel_not_handled")
         try:
             await message.output_channel.send_text_message(message.sender_id, reply)
         except Exception:  # noqa: BLE001 - the platform itself is failing

@@ -44,7 +44,6 @@ from bot.db.models import (
     HandoffMessageKind,
     HandoffRequest,
     HandoffStatus,
-    StaffAccount,
     StaffRole,
     utcnow,
 )
@@ -341,9 +340,12 @@ async def accounts_page(request: web.Request) -> web.Response:
 
 
 def _to_accounts(message: str, *, error: bool = False) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(
-        f"{PREFIX}/accounts?{urlencode({'error' if error else 'message': message})}"
-    )
+    return _see_other("accounts", **{"error" if error else "message": message})
+
+
+def _see_other(page: str, **query: str) -> web.HTTPSeeOther:
+    """A redirect to a console page, with a note for it to show (a POST's outcome)."""
+    return web.HTTPSeeOther(f"{PREFIX}/{page}?{urlencode(query)}")
 
 
 @routes.post(f"{PREFIX}/accounts")
@@ -427,11 +429,11 @@ def _request_id(request: web.Request) -> int:
 
 
 def _to_request_page(request_id: int, message: str) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(f"{PREFIX}/handoffs/{request_id}?{urlencode({'message': message})}")
+    return _see_other(f"handoffs/{request_id}", message=message)
 
 
 def _to_inbox(message: str) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(f"{PREFIX}/handoffs?{urlencode({'message': message})}")
+    return _see_other("handoffs", message=message)
 
 
 REFRESH_AUDIT_WINDOW = timedelta(minutes=15)
@@ -511,9 +513,7 @@ async def handoff_claim(request: web.Request) -> web.StreamResponse:
     account = request["console_session"].account
     async with _sessions(request.app)() as db:
         try:
-            before = await db.get(HandoffRequest, request_id)
-            newly = before is not None and before.status is HandoffStatus.OPEN
-            found = await handoff.claim(db, request_id, account.username)
+            found, newly = await handoff.claim(db, request_id, account.username)
             if newly:
                 await handoff.queue_message(
                     db, found, HandoffMessageKind.JOINED, account.display_name
@@ -584,9 +584,7 @@ async def handoff_close(request: web.Request) -> web.StreamResponse:
     account = console_session.account
     async with _sessions(request.app)() as db:
         try:
-            before = await db.get(HandoffRequest, request_id)
-            held = before is not None and before.status is HandoffStatus.ASSIGNED
-            found = await handoff.close(
+            found, held = await handoff.close(
                 db,
                 request_id,
                 account.username,
@@ -594,13 +592,9 @@ async def handoff_close(request: web.Request) -> web.StreamResponse:
             )
             if held:
                 # Signed by the agent the officer met, also when a supervisor closes.
-                holder = await db.scalar(
-                    select(StaffAccount.display_name).where(
-                        StaffAccount.username == found.assigned_to
-                    )
-                )
+                holder = await accounts.get_account(db, found.assigned_to)
                 await handoff.queue_message(
-                    db, found, HandoffMessageKind.LEFT, holder or account.display_name
+                    db, found, HandoffMessageKind.LEFT, (holder or account).display_name
                 )
         except handoff.HandoffConflict as error:
             await db.rollback()

@@ -24,18 +24,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_EXTRACT_SLOTS, ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.dialogue import DELIVER_ACTION, HANDOFF_AGENT_SLOT
+from bot.dialogue.rule_based import USER, RuleBasedPolicy, last_turn
 
 #: Above RulePolicy (6), the highest of Rasa's own policies.
 PRIORITY = 7
@@ -44,31 +40,12 @@ PRIORITY = 7
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class HandoffPolicy(Policy):
+class HandoffPolicy(RuleBasedPolicy):
     """Listen-only while ``handoff_agent`` is set (see the module's docstring)."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"priority": PRIORITY}
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(
-        self,
-        training_trackers: list[TrackerWithCachedStates],
-        domain: Domain,
-        **kwargs: Any,
-    ) -> Resource:
-        """Nothing to learn: the behaviour is a rule about one slot."""
-        return self._resource
 
     def predict_action_probabilities(
         self,
@@ -78,7 +55,7 @@ class HandoffPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        last = _last_turn(tracker)
+        last = last_turn(tracker)
         if last == DELIVER_ACTION:
             # Also when that delivery was the hand-back notice and cleared the slot:
             # the officer's message that carried it is not answered twice.
@@ -89,18 +66,3 @@ class HandoffPolicy(Policy):
             action = DELIVER_ACTION if last == USER else ACTION_LISTEN_NAME
         probabilities[domain.index_for_action(action)] = 1.0
         return self._prediction(probabilities, is_no_user_prediction=True)
-
-
-USER = "user"
-
-
-def _last_turn(tracker: DialogueStateTracker) -> str | None:
-    """``USER`` if the officer's message is newer than any action of the bot's,
-    else the latest action's name (Rasa's slot extraction after every message
-    does not count)."""
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            return USER
-        if isinstance(event, ActionExecuted) and event.action_name != ACTION_EXTRACT_SLOTS:
-            return event.action_name
-    return None

@@ -22,17 +22,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_EXTRACT_SLOTS
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.dialogue.rule_based import USER, RuleBasedPolicy, last_turn
 from bot.language import LANGUAGES, answer_language
 
 LANGUAGE = "language"
@@ -42,29 +38,13 @@ PREFERENCE = "language_preference"
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class LanguagePolicy(Policy):
+class LanguagePolicy(RuleBasedPolicy):
     """Corrects ``language`` / ``language_preference`` after each message."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         # Never chosen (it predicts nothing); the lowest priority, unlike any other.
         return {"priority": 0}
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(
-        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
-        """Nothing to learn: the behaviour is a rule about two slots."""
-        return self._resource
 
     def predict_action_probabilities(
         self,
@@ -79,24 +59,19 @@ class LanguagePolicy(Policy):
 def settle(tracker: DialogueStateTracker) -> list[Event]:
     """The slot events that settle this message's language; none when the bot has
     already acted since the officer's last message, or nothing needs changing."""
+    if last_turn(tracker) != USER:
+        return []  # not the first decision after a message: already settled
     extracted: dict[str, Any] = {}
     before: str | None = None
     seen_message = False
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             seen_message = True
-            continue
-        if isinstance(event, ActionExecuted) and event.action_name != ACTION_EXTRACT_SLOTS:
-            if not seen_message:
-                return []  # not the first decision after a message: already settled
-            continue
-        if isinstance(event, SlotSet) and event.key == LANGUAGE and seen_message:
+        elif isinstance(event, SlotSet) and not seen_message:
+            extracted.setdefault(event.key, event.value)  # the newest of this message
+        elif isinstance(event, SlotSet) and event.key == LANGUAGE:
             before = event.value
             break
-        if isinstance(event, SlotSet) and not seen_message:
-            extracted.setdefault(event.key, event.value)  # the newest of this message
-    if not seen_message:
-        return []
 
     events: list[Event] = []
     preference = tracker.get_slot(PREFERENCE)
