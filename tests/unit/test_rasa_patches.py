@@ -3,6 +3,8 @@ and accepts what it accepts; the action server wait is bounded."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from jsonschema import ValidationError
 
@@ -100,3 +102,122 @@ def test_event_classes_resolve_as_in_rasa(patched) -> None:
     events = deserialise_events(stored)
     assert [type(e) for e in events] == [ActionExecuted, UserUttered, SlotSet, BotUttered]
     assert events[2].value == "sw" and events[3].text == "Habari!"
+
+
+def _answers() -> list:
+    """Every kind of event Rasa can take from an action server, as Rasa writes it,
+    and the same answers broken in the ways an action server could break them."""
+    from rasa.shared.core import events as e
+
+    made = [
+        e.UserUttered("habari", {"name": "greet", "confidence": 0.9}, [], None, None, "rest"),
+        e.ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0),
+        e.SlotSet("language", "sw"),
+        e.SlotSet("course", None),
+        e.EntitiesAdded([{"entity": "course", "value": "AI", "start": 0, "end": 2}]),
+        e.BotUttered("Habari!", {"buttons": [{"title": "Ndio", "payload": "/affirm"}]}),
+        e.ActiveLoop("registration_form"),
+        e.ActiveLoop(None),
+        e.LoopInterrupted(True),
+        e.ActionExecutionRejected("action_x"),
+        e.FollowupAction("action_listen"),
+        e.AllSlotsReset(),
+        e.ConversationPaused(),
+        e.ConversationResumed(),
+        e.Restarted(),
+        e.UserUtteranceReverted(),
+        e.ActionReverted(),
+        e.SessionStarted(),
+        e.ReminderCancelled(name="r"),
+        e.AgentUttered("hi"),
+        e.StoryExported(),
+    ]
+    valid = [{"events": [event.as_dict()], "responses": [{"text": "x"}]} for event in made]
+    valid.append({"events": [event.as_dict() for event in made]})
+    broken = []
+    for answer in valid[:-1]:
+        event = answer["events"][0]
+        broken.append({"events": [{**event, "event": "no-such-event"}]})
+        broken.append({"events": [{k: v for k, v in event.items() if k != "event"}]})
+        broken.append({"events": [{**event, "timestamp": "yesterday"}]})
+        broken.append({"events": [{**event, "metadata": ["not", "an", "object"]}]})
+        for key in event:
+            if key not in ("event", "timestamp", "metadata"):
+                broken.append({"events": [{**event, key: {"unexpected": object.__name__}}]})
+                broken.append({"events": [{**event, key: 12345}]})
+    broken += [
+        {"events": ["slot"]},
+        {"events": [None]},
+        {"events": None},
+        {"responses": "text"},
+        {"responses": ["text"]},
+        [],
+        "answer",
+    ]
+    return valid + broken
+
+
+def test_the_quick_check_agrees_with_the_full_validator() -> None:
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.rasa_patches import _quick_check
+
+    schema = RemoteAction.action_response_format_spec()
+    full = validator_for(schema)(schema)
+    quick = _quick_check(schema)
+    answers = _answers()
+    verdicts = [(full.is_valid(answer), quick(answer)) for answer in answers]
+    assert sum(valid for valid, _ in verdicts) >= 22  # the corpus has both kinds
+    assert sum(not valid for valid, _ in verdicts) >= 100
+    assert [quick for _, quick in verdicts] == [valid for valid, _ in verdicts]
+
+
+async def test_action_server_requests_carry_the_same_json(patched, aiohttp_echo) -> None:
+    """The body Rasa sends (encoded by ujson now) decodes to what was sent, with
+    Kiswahili, nested objects and floats intact; what ujson cannot encode goes
+    through json.dumps, which raises as before."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.rasa_patches import _fast_dumps
+
+    body = {
+        "next_action": "action_x",
+        "tracker": {
+            "events": [
+                {
+                    "event": "user",
+                    "text": "Habari, ninaomba msaada — ñ/é",
+                    "timestamp": 1764406800.123456,
+                }
+            ]
+        },
+        "slots": {"language": "sw", "job_group": None, "nominated": True, "count": 3},
+    }
+    answer = await EndpointConfig(aiohttp_echo).request(json=body, method="post")
+    assert answer == body
+    assert json.loads(_fast_dumps({"big": 2**70})) == {"big": 2**70}
+    assert json.loads(_fast_dumps({1: "a", None: float("inf")})) == json.loads(
+        json.dumps({1: "a", None: float("inf")})
+    )
+    with pytest.raises(TypeError):  # not JSON: refused as json.dumps refuses it
+        _fast_dumps({"photo": b"\x89PNG"})
+
+
+@pytest.fixture
+async def aiohttp_echo():
+    """A local HTTP server answering every POST with the JSON it received."""
+    from aiohttp import web
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response(await request.json())
+
+    app = web.Application()
+    app.router.add_post("/webhook", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}/webhook"
+    await runner.cleanup()
