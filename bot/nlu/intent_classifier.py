@@ -62,6 +62,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from bot.nlu.fast_linear import FastScorer
+
 MODEL_FILE = "intent_model.pkl"
 
 
@@ -92,6 +94,8 @@ class IntentModel:
     vocabulary: frozenset[str] = frozenset()
     _corrections: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _by_initial: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    #: The scorer for one message (built on first use; False: scikit-learn's way).
+    _fast: FastScorer | bool | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def fit(
@@ -166,7 +170,11 @@ class IntentModel:
 
     def __getstate__(self) -> dict[str, Any]:
         # The caches are rebuilt after loading.
-        return {**self.__dict__, "_corrections": {}, "_by_initial": {}}
+        return {**self.__dict__, "_corrections": {}, "_by_initial": {}, "_fast": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models pickled before the fast scorer existed have no "_fast".
+        self.__dict__.update({"_fast": None, **state})
 
     @property
     def intents(self) -> list[str]:
@@ -174,6 +182,14 @@ class IntentModel:
 
     def margins(self, batch: Sequence[Features]) -> np.ndarray:
         """The SVM's margin for every intent (rows: messages, columns: ``intents``)."""
+        if len(batch) == 1:  # one message, as Rasa parses them: bot.nlu.fast_linear
+            if self._fast is None:
+                self._fast = FastScorer.build([self.chars, self.words], self.svm) or False
+            if self._fast:
+                (features,) = batch
+                return self._fast.margins([features.text, self.corrected(features.lemmas)]).reshape(
+                    1, -1
+                )
         matrix = scipy.sparse.hstack(
             [
                 self.chars.transform([f.text for f in batch]),
