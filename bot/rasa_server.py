@@ -156,8 +156,15 @@ def add_health_route(app: Any) -> None:
     app.add_route(health, "/health", methods=["GET"], name="msaidizi_health")
 
 
+async def _freeze_loaded_model(app: Any, _loop: Any = None) -> None:
+    from bot.gc_tuning import freeze_loaded_objects
+
+    freeze_loaded_objects("Rasa server")
+
+
 def install_health_route() -> None:
-    """Makes Rasa's app factory add :func:`add_health_route`. Idempotent."""
+    """Makes Rasa's app factory add :func:`add_health_route` and, once the model is
+    loaded, leave what it loaded out of garbage collection. Idempotent."""
     from rasa.core import run
 
     original = run.configure_app
@@ -167,6 +174,8 @@ def install_health_route() -> None:
     def configure_app(*args: Any, **kwargs: Any) -> Any:
         app = original(*args, **kwargs)
         add_health_route(app)
+        # After Rasa's own listeners: the model is loaded by then (bot.gc_tuning).
+        app.register_listener(_freeze_loaded_model, "after_server_start")
         return app
 
     setattr(configure_app, _INSTALLED, True)

@@ -77,12 +77,12 @@ def _masked() -> list[str]:
 
 
 def action_server(env: dict[str, str], port: str, name: str = "actions") -> Service:
-    """The Rasa SDK action server on ``port``."""
+    """The Rasa SDK action server on ``port`` (through :mod:`bot.action_server`)."""
     # Rasa reads LOG_LEVEL itself; the action server needs a flag.
     debug = env.get("LOG_LEVEL", "").upper() == "DEBUG"
     return Service(
         name,
-        [*_masked(), "rasa_sdk", "--actions", "actions", "--port", port,
+        [*_masked(), "bot.action_server", "--actions", "actions", "--port", port,
          *(["--debug"] if debug else [])],
         f"http://localhost:{port}/health",
     )  # fmt: skip
