@@ -133,7 +133,7 @@ async def load_context(tracker: Tracker) -> Context:
             )
         return Context({c.code: c for c in loaded}, on_file, today())
 
-    return await in_transaction(work)
+    return await in_transaction(work, read_only=True)
 
 
 async def context_or_apology(dispatcher: CollectingDispatcher, tracker: Tracker) -> Context | None:

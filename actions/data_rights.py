@@ -88,7 +88,9 @@ class RightsAction(Action, ABC):
 
 async def _report(context: Context) -> data_rights.PersonalDataReport:
     officer_id = context.officer.id
-    return await in_transaction(lambda session: data_rights.personal_data_of(session, officer_id))
+    return await in_transaction(
+        lambda session: data_rights.personal_data_of(session, officer_id), read_only=True
+    )
 
 
 def _yes_no_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
@@ -241,7 +243,9 @@ async def _active_references(context: Context) -> list[str]:
     from bot import officers
 
     officer_id = context.officer.id
-    views = await in_transaction(lambda session: officers.enrolments_of(session, officer_id))
+    views = await in_transaction(
+        lambda session: officers.enrolments_of(session, officer_id), read_only=True
+    )
     return [v.reference for v in views if v.status in records.ACTIVE]
 
 

@@ -46,7 +46,9 @@ async def _enrolments(context: Context) -> list[officers.EnrolmentView]:
     if context.officer is None:
         return []
     officer_id = context.officer.id
-    return await in_transaction(lambda session: officers.enrolments_of(session, officer_id))
+    return await in_transaction(
+        lambda session: officers.enrolments_of(session, officer_id), read_only=True
+    )
 
 
 async def record_request(

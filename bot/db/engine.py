@@ -10,7 +10,8 @@ and ``make db`` may use the same file at the same time:
   would silently ignore every FOREIGN KEY in the schema);
 - WAL journal, so readers do not block the writer, and a busy timeout, so a
   writer waits for the lock instead of failing with "database is locked";
-- transactions start with ``BEGIN IMMEDIATE``: SQLite allows one writer, and
+- transactions start with ``BEGIN IMMEDIATE`` (except on an engine made for
+  reading only, see :func:`create_async_engine_for`): SQLite allows one writer, and
   taking the write lock up front makes a transaction wait (busy timeout) instead
   of failing half-way when it upgrades from reading to writing. It also makes
   SAVEPOINTs work, which the Python driver otherwise mishandles.
@@ -81,6 +82,12 @@ def is_sqlite(url: str | URL) -> bool:
     return _parse(url)[1] == "sqlite"
 
 
+def is_sqlite_file(url: str | URL) -> bool:
+    """A SQLite database in a file (not in memory)."""
+    target = sync_url(url)
+    return target.get_backend_name() == "sqlite" and _sqlite_file(target) is not None
+
+
 def _sqlite_file(url: URL) -> Path | None:
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
@@ -99,7 +106,7 @@ def _prepare_sqlite_file(url: URL) -> bool:
 
 
 def _configure_sqlite(
-    engine: Engine, *, foreign_keys: bool, busy_timeout: float, wal: bool
+    engine: Engine, *, foreign_keys: bool, busy_timeout: float, wal: bool, immediate: bool = True
 ) -> None:
     """Registers the per-connection SQLite set-up described in the module docstring
     on a sync engine (for an async engine, pass its ``sync_engine``)."""
@@ -122,7 +129,7 @@ def _configure_sqlite(
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 #: Longest wait to open a connection to PostgreSQL, and for a free pooled one:
@@ -162,15 +169,29 @@ def create_sync_engine(
 
 
 def create_async_engine_for(
-    url: str | URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS, **kwargs: Any
+    url: str | URL,
+    *,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+    read_only: bool = False,
+    **kwargs: Any,
 ) -> AsyncEngine:
     """The action server's engine: aiosqlite or asyncpg for the same database the
-    sync engine reaches, with the same SQLite set-up."""
+    sync engine reaches, with the same SQLite set-up.
+
+    ``read_only=True`` is for transactions that only read: on SQLite they begin
+    with a plain (deferred) ``BEGIN``, which in WAL mode takes no lock, so they run
+    beside each other and beside a writer, each on a consistent snapshot."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         wal = _prepare_sqlite_file(target)
         engine = create_async_engine(target, future=True, **kwargs)
-        _configure_sqlite(engine.sync_engine, foreign_keys=True, busy_timeout=busy_timeout, wal=wal)
+        _configure_sqlite(
+            engine.sync_engine,
+            foreign_keys=True,
+            busy_timeout=busy_timeout,
+            wal=wal,
+            immediate=not read_only,
+        )
         return engine
     # A restarted PostgreSQL leaves dead pooled connections; check before use so
     # the first action after a restart works instead of failing once.
