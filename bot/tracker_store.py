@@ -17,6 +17,8 @@ Loading and saving cost a third of the Rasa server's time per message under load
   was written since, and the count is skipped. Anything else (a tracker built
   elsewhere, a row added by another writer) falls back to Rasa's count, so what is
   appended is the same as Rasa would append. Rows are inserted in one statement.
+- With an event broker, the events published are those appended, known the same
+  way; Rasa loaded the whole conversation again on every save to find them.
 - An index on ``(sender_id, id)`` answers "newest id of this conversation" and
   the ordered load from the index alone.
 
@@ -136,8 +138,8 @@ class URLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Appends the tracker's events that are not stored yet (see the module's
         docstring for how they are found)."""
-        await self.stream_events(tracker)
         sender_id = tracker.sender_id
+        await self._publish_new_events(tracker)
         with self.session_scope() as session:
             newest = session.execute(self._newest_id, {"sender_id": sender_id}).scalar()
             stored = getattr(tracker, _STORED, None)
@@ -156,6 +158,22 @@ class URLTrackerStore(SQLTrackerStore):
                 newest = session.execute(self._newest_id, {"sender_id": sender_id}).scalar()
             session.commit()
         setattr(tracker, _STORED, (len(tracker.events), newest))
+
+    async def _publish_new_events(self, tracker: DialogueStateTracker) -> None:
+        """Publishes the events not stored yet to the event broker, if there is one.
+        Rasa finds them by loading the stored conversation again on every save; a
+        tracker whose remembered count still holds already knows them."""
+        if self.event_broker is None:
+            return
+        stored = getattr(tracker, _STORED, None)
+        if stored is not None:
+            with self.session_scope() as session:
+                newest = session.execute(self._newest_id, {"sender_id": tracker.sender_id}).scalar()
+            if newest == stored[1]:
+                new_events = list(itertools.islice(tracker.events, stored[0], None))
+                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+                return
+        await self.stream_events(tracker)  # Rasa's way
 
     @staticmethod
     def _row(sender_id: str, event: Any) -> dict[str, Any]:

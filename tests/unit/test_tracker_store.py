@@ -134,3 +134,39 @@ async def test_postgres_appends_only_what_is_new(scratch_postgres_url: str) -> N
     await store.save(again)
     await store.save(again)
     assert [t for t, _ in stored_rows(scratch_postgres_url, "officer-11")] == ["user", "action"]
+
+
+class RecordingBroker:
+    """An event broker that keeps what is published."""
+
+    def __init__(self) -> None:
+        self.published: list[dict] = []
+
+    def publish(self, event: dict) -> None:
+        self.published.append(event)
+
+
+async def test_the_event_broker_gets_each_new_event_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    broker = RecordingBroker()
+    store = URLTrackerStore(domain=DOMAIN, host=url, event_broker=broker)
+    await store.save(DialogueStateTracker.from_events("officer-12", [said("habari")]))
+    for turn in range(2):
+        tracker = await store.retrieve("officer-12")
+        tracker.update(ActionExecuted("utter_greet"))
+        tracker.update(said(f"ujumbe {turn}"))
+        await store.save(tracker)
+        await store.save(tracker)  # saved again unchanged: nothing published
+    # A tracker the store did not load: Rasa's own diff against the stored one.
+    rebuilt = DialogueStateTracker.from_events(
+        "officer-12", [*(await store.retrieve("officer-12")).events, ActionExecuted("utter_bye")]
+    )
+    await store.save(rebuilt)
+    published = [(e["event"], e.get("text") or e.get("name")) for e in broker.published]
+    assert published == [
+        ("user", "habari"),
+        ("action", "utter_greet"), ("user", "ujumbe 0"),
+        ("action", "utter_greet"), ("user", "ujumbe 1"),
+        ("action", "utter_bye"),
+    ]  # fmt: skip
+    assert {e["sender_id"] for e in broker.published} == {"officer-12"}
