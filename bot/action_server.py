@@ -12,32 +12,20 @@ from __future__ import annotations
 import runpy
 import sys
 from collections.abc import Sequence
-from typing import Any
+
+from bot.gc_tuning import freeze_once_started
+from bot.sanic_apps import extend_app_factory
 
 _INSTALLED = "_msaidizi_freezes_after_start"
-
-
-async def _freeze_loaded_actions(app: Any, _loop: Any = None) -> None:
-    from bot.gc_tuning import freeze_loaded_objects
-
-    freeze_loaded_objects("action server")
 
 
 def install() -> None:
     """Makes rasa_sdk's app factory add the freeze after start. Idempotent."""
     from rasa_sdk import endpoint
 
-    original = endpoint.create_app
-    if getattr(original, _INSTALLED, False):
-        return
-
-    def create_app(*args: Any, **kwargs: Any) -> Any:
-        app = original(*args, **kwargs)
-        app.register_listener(_freeze_loaded_actions, "after_server_start")
-        return app
-
-    setattr(create_app, _INSTALLED, True)
-    endpoint.create_app = create_app
+    extend_app_factory(
+        endpoint, "create_app", lambda app: freeze_once_started(app, "action server"), _INSTALLED
+    )
 
 
 def main(argv: Sequence[str]) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +37,13 @@ def freeze_loaded_objects(what: str) -> int:
         (time.perf_counter() - started) * 1000,
     )
     return frozen
+
+
+def freeze_once_started(app: Any, what: str) -> None:
+    """Makes the Sanic ``app`` call :func:`freeze_loaded_objects` after it has
+    started (after its own start-up listeners, which load the model)."""
+
+    async def freeze_loaded_objects_once_started(_app: Any, _loop: Any = None) -> None:
+        freeze_loaded_objects(what)
+
+    app.register_listener(freeze_loaded_objects_once_started, "after_server_start")

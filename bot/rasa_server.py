@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import replies
+from bot.gc_tuning import freeze_once_started
+from bot.sanic_apps import extend_app_factory
 
 logger = logging.getLogger(__name__)
 
@@ -156,10 +158,10 @@ def add_health_route(app: Any) -> None:
     app.add_route(health, "/health", methods=["GET"], name="msaidizi_health")
 
 
-async def _freeze_loaded_model(app: Any, _loop: Any = None) -> None:
-    from bot.gc_tuning import freeze_loaded_objects
-
-    freeze_loaded_objects("Rasa server")
+def _extend_app(app: Any) -> None:
+    add_health_route(app)
+    # After Rasa's own listeners: the model is loaded by then (bot.gc_tuning).
+    freeze_once_started(app, "Rasa server")
 
 
 def install_health_route() -> None:
@@ -167,19 +169,7 @@ def install_health_route() -> None:
     loaded, leave what it loaded out of garbage collection. Idempotent."""
     from rasa.core import run
 
-    original = run.configure_app
-    if getattr(original, _INSTALLED, False):
-        return
-
-    def configure_app(*args: Any, **kwargs: Any) -> Any:
-        app = original(*args, **kwargs)
-        add_health_route(app)
-        # After Rasa's own listeners: the model is loaded by then (bot.gc_tuning).
-        app.register_listener(_freeze_loaded_model, "after_server_start")
-        return app
-
-    setattr(configure_app, _INSTALLED, True)
-    run.configure_app = configure_app
+    extend_app_factory(run, "configure_app", _extend_app, _INSTALLED)
 
 
 def main(argv: Sequence[str]) -> None:

@@ -55,7 +55,7 @@ def test_the_action_server_freezes_once_started() -> None:
     action_server.install()
     action_server.install()  # idempotent: one listener
     app = endpoint.create_app("actions")
-    assert listeners_of(app).get("server.init.after") == ["_freeze_loaded_actions"]
+    assert listeners_of(app).get("server.init.after") == ["freeze_loaded_objects_once_started"]
 
 
 def test_the_rasa_server_freezes_once_its_model_is_loaded() -> None:
@@ -65,4 +65,4 @@ def test_the_rasa_server_freezes_once_its_model_is_loaded() -> None:
 
     rasa_server.install_health_route()
     app = run.configure_app(enable_api=False)
-    assert "_freeze_loaded_model" in listeners_of(app).get("server.init.after", [])
+    assert "freeze_loaded_objects_once_started" in listeners_of(app).get("server.init.after", [])
