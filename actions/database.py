@@ -62,7 +62,7 @@ def _one_at_a_time() -> asyncio.Lock | None:
     busy timeout still covers other processes (the console, ``make db``).
     PostgreSQL runs transactions side by side: no lock. One lock per event loop
     (a lock belongs to the loop it first waited in)."""
-    if not is_sqlite(get_settings().database_url):
+    if _sessions().kw["bind"].dialect.name != "sqlite":
         return None
     loop = asyncio.get_running_loop()
     turn = _turns.get(loop)

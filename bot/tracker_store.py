@@ -17,8 +17,8 @@ Loading and saving cost a third of the Rasa server's time per message under load
   was written since, and the count is skipped. Anything else (a tracker built
   elsewhere, a row added by another writer) falls back to Rasa's count, so what is
   appended is the same as Rasa would append. Rows are inserted in one statement.
-- With an event broker, the events published are those appended, known the same
-  way; Rasa loaded the whole conversation again on every save to find them.
+- With an event broker, the events published are those appended; Rasa loaded the
+  whole conversation again on every save to find the same events.
 - An index on ``(sender_id, id)`` answers "newest id of this conversation" and
   the ordered load from the index alone.
 
@@ -45,7 +45,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.config import get_settings
-from bot.db.engine import create_sync_engine, sync_url
+from bot.db.engine import create_sync_engine, is_sqlite_file, sync_url
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class URLTrackerStore(SQLTrackerStore):
                 full_url, pool_pre_ping=True, **create_engine_kwargs(full_url)
             )
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        elif is_sqlite_file(url):
             # Rasa's SQLite engine opens a new connection for every load and save
             # (SQLAlchemy 1.4's default for a file). Keep them open instead, with the
             # enrolment database's set-up (WAL, busy timeout): load and save took
@@ -139,7 +139,6 @@ class URLTrackerStore(SQLTrackerStore):
         """Appends the tracker's events that are not stored yet (see the module's
         docstring for how they are found)."""
         sender_id = tracker.sender_id
-        await self._publish_new_events(tracker)
         with self.session_scope() as session:
             newest = session.execute(self._newest_id, {"sender_id": sender_id}).scalar()
             stored = getattr(tracker, _STORED, None)
@@ -149,31 +148,17 @@ class URLTrackerStore(SQLTrackerStore):
                 already = self._event_query(
                     session, sender_id, fetch_events_from_all_sessions=False
                 ).count()
-            rows = [
-                self._row(sender_id, event)
-                for event in itertools.islice(tracker.events, already, None)
-            ]
+            new_events = list(itertools.islice(tracker.events, already, None))
+            if self.event_broker is not None:
+                # Rasa publishes the events beyond those of the stored latest
+                # session, which it loads again to count: the same events.
+                await self._stream_new_events(self.event_broker, new_events, sender_id)
+            rows = [self._row(sender_id, event) for event in new_events]
             if rows:
                 session.execute(self._insert, rows)
                 newest = session.execute(self._newest_id, {"sender_id": sender_id}).scalar()
             session.commit()
         setattr(tracker, _STORED, (len(tracker.events), newest))
-
-    async def _publish_new_events(self, tracker: DialogueStateTracker) -> None:
-        """Publishes the events not stored yet to the event broker, if there is one.
-        Rasa finds them by loading the stored conversation again on every save; a
-        tracker whose remembered count still holds already knows them."""
-        if self.event_broker is None:
-            return
-        stored = getattr(tracker, _STORED, None)
-        if stored is not None:
-            with self.session_scope() as session:
-                newest = session.execute(self._newest_id, {"sender_id": tracker.sender_id}).scalar()
-            if newest == stored[1]:
-                new_events = list(itertools.islice(tracker.events, stored[0], None))
-                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
-                return
-        await self.stream_events(tracker)  # Rasa's way
 
     @staticmethod
     def _row(sender_id: str, event: Any) -> dict[str, Any]:
